@@ -1,0 +1,55 @@
+# aidahub: `make run` serves the hub with demo data, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VAR := var
+export AIDAHUB_DATA_DIR ?= $(CURDIR)/$(VAR)
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aidahub
+
+.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+	@echo "installed: $(BIN)/aidahub"
+
+run: install
+	@mkdir -p $(VAR)
+	$(BIN)/aidahub manage migrate --noinput
+	$(BIN)/aidahub manage collectstatic --noinput --verbosity 0
+	$(BIN)/aidahub manage load_demo
+	$(BIN)/aidahub run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+check-django: install
+	@mkdir -p $(VAR)
+	AIDAHUB_DATABASE_URL=sqlite:///$(CURDIR)/$(VAR)/check.sqlite3 $(BIN)/aidahub manage check --fail-level WARNING
+	AIDAHUB_DATABASE_URL=sqlite:///$(CURDIR)/$(VAR)/check.sqlite3 $(BIN)/aidahub manage makemigrations --check --dry-run
+
+pytest-sqlite: install
+	AIDAHUB_DATABASE_URL=sqlite:///$(CURDIR)/$(VAR)/test.sqlite3 $(BIN)/pytest -n auto -p no:cacheprovider
+
+pytest-postgres: install
+	@if $(BIN)/python scripts/pg_available.py '$(PG_TEST_URL)'; then \
+		AIDAHUB_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest -n auto -p no:cacheprovider -m 'not sqlite_only'; \
+	else \
+		echo "SKIPPED: PostgreSQL tests — no server answers at $(PG_TEST_URL) (set PG_TEST_URL to point at one)."; \
+	fi
+
+test: install lint check-django pytest-sqlite pytest-postgres
+
+bench: install
+	$(BIN)/python benchmarks/register.py
+
+clean:
+	rm -rf $(VAR) .pytest_cache .ruff_cache

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+admin.site.site_header = settings.HUB_NAME + " administration"
+admin.site.site_title = settings.HUB_NAME
+
+handler400 = "aidahub.web.core.views.bad_request"
+handler403 = "aidahub.web.core.views.permission_denied"
+handler404 = "aidahub.web.core.views.page_not_found"
+handler500 = "aidahub.web.core.views.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # Only the register's sample images are public; ethics documents and other uploads live
+    # elsewhere under MEDIA_ROOT and are never served from here.
+    path("media/register/<path:path>", serve, {"document_root": settings.MEDIA_ROOT / "register"}),
+    path("", include("aidahub.web.register.urls")),
+]
