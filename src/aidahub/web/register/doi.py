@@ -43,8 +43,11 @@ def parse_doi(value: str) -> str:
             f"{value!r} is not a DOI: a DOI looks like 10.23698/aida/ctpa "
             "(10., a registrant number, a slash, then letters, digits or -._;()/:)"
         )
-    if doi.endswith("/") or "//" in doi:
-        raise InvalidDOI(f"{value!r} is not a DOI: its suffix has an empty part")
+    segments = doi.split("/")[1:]
+    if any(seg in {"", ".", ".."} for seg in segments):
+        raise InvalidDOI(f"{value!r} is not a DOI: its suffix has an empty, '.' or '..' part")
+    if len(doi) > 255:
+        raise InvalidDOI(f"a DOI is at most 255 characters; this one has {len(doi)}")
     return doi
 
 

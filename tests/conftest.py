@@ -1,0 +1,34 @@
+"""Shared fixtures. Tests that touch the database run on SQLite and, in `make test`, again
+on PostgreSQL when a server answers."""
+
+import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: test only meaningful on SQLite")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": str(tmp_path)}}
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        "director", "director@hub.example.org", "a-long-test-password", is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
