@@ -1,6 +1,6 @@
 # aidahub: `make run` serves the hub with demo data, `make test` runs every check.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     register = sub.add_parser("register", help="import or export register records",
                               description="Move dataset records in the legacy register "
                                           "format (Markdown with YAML front matter).")
-    reg_sub = register.add_subparsers(dest="register_command", metavar="ACTION", required=True)
+    reg_sub = register.add_subparsers(dest="register_command", metavar="{import,export}",
+                                     required=True)
     imp = reg_sub.add_parser(
         "import", help="import records from files or folders",
         description="Import register records. Prints one line per record (created, updated, "

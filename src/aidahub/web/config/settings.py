@@ -153,7 +153,7 @@ if _base.scheme == "https":
     SECURE_SSL_REDIRECT = get_bool("AIDAHUB_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(get_str("AIDAHUB_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = get_bool("AIDAHUB_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = get_bool("AIDAHUB_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 if not DEBUG and SECRET_KEY == _INSECURE_KEY and _base.scheme == "https":

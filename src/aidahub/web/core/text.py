@@ -58,6 +58,6 @@ def human_bytes(value: int | None) -> str:
         if size < 1000 or unit == "PB":
             if unit == "bytes":
                 return f"{int(size)} bytes"
-            return f"{size:.1f} {unit}" if size < 100 else f"{size:.0f} {unit}"
+            return f"{size:.1f} {unit}" if size < 10 else f"{size:.0f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
