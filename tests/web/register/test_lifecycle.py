@@ -155,3 +155,16 @@ def test_by_license_never_warns():
     dataset = make_dataset(licenses=("aida-by",))
     services.record_use(dataset, "Used it.")
     assert services.license_warnings(dataset) == []
+
+
+@pytest.mark.django_db
+def test_every_register_change_bumps_the_cache_generation():
+    from aidahub.web.register.signals import register_generation
+
+    dataset = make_dataset()
+    before = register_generation()
+    services.record_use(dataset, "A paper that used it.")
+    after_use = register_generation()
+    assert after_use > before
+    services.withdraw(dataset, "reason")
+    assert register_generation() > after_use

@@ -415,7 +415,7 @@ class EthicsApproval(models.Model):
         return f"{self.review_authority} {self.diary_number}"
 
     def save(self, *args, **kwargs):
-        if self.document and not self.document_sha256:
+        if self.document and (not self.document_sha256 or not self.document._committed):
             import hashlib
 
             digest = hashlib.sha256()
@@ -425,3 +425,13 @@ class EthicsApproval(models.Model):
             self.document.seek(0)
             self.document_sha256 = digest.hexdigest()
         super().save(*args, **kwargs)
+
+
+class RegisterGeneration(models.Model):
+    """A counter bumped in the same transaction as any register change.
+
+    Cached pages are keyed with it. It lives in the database, not the cache, so that every
+    server process sees a change at once, whichever process made it.
+    """
+
+    generation = models.BigIntegerField(default=0)

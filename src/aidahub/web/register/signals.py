@@ -1,31 +1,30 @@
-"""Clear cached register pages whenever anything in the register changes."""
+"""Keep cached register pages fresh: any register change bumps a generation number."""
 
-from django.core.cache import cache
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-
-REGISTER_CACHE_VERSION_KEY = "register:generation"
 
 
 def register_generation() -> int:
     """A number that changes whenever register content changes; part of every cache key."""
-    generation = cache.get(REGISTER_CACHE_VERSION_KEY)
-    if generation is None:
-        generation = 1
-        cache.add(REGISTER_CACHE_VERSION_KEY, generation, None)
-    return generation
+    from aidahub.web.register.models import RegisterGeneration
+
+    value = RegisterGeneration.objects.filter(pk=1).values_list("generation", flat=True).first()
+    return value or 0
 
 
 def bump_generation(**_kwargs) -> None:
-    try:
-        cache.incr(REGISTER_CACHE_VERSION_KEY)
-    except ValueError:
-        cache.set(REGISTER_CACHE_VERSION_KEY, 2, None)
+    from aidahub.web.register.models import RegisterGeneration
+
+    if not RegisterGeneration.objects.filter(pk=1).update(generation=F("generation") + 1):
+        RegisterGeneration.objects.get_or_create(pk=1, defaults={"generation": 1})
 
 
 def _connect() -> None:
     from django.apps import apps
 
     for model in apps.get_app_config("register").get_models():
+        if model.__name__ == "RegisterGeneration":
+            continue
         post_save.connect(bump_generation, sender=model, dispatch_uid=f"bump-save-{model}")
         post_delete.connect(bump_generation, sender=model, dispatch_uid=f"bump-del-{model}")
 

@@ -1,0 +1,50 @@
+"""Who may see what in the register: pure functions of (user, object), deny by default.
+
+The register is public, but not all of it: a hidden dataset is a staff preview, a draft has
+not been published, and a withdrawn dataset keeps only a tombstone. Anyone who may not see
+an object gets 404, as if it did not exist (ARCHITECTURE.md, "Rules").
+"""
+
+from __future__ import annotations
+
+from aidahub.web.register.models import Dataset, DatasetState, DatasetVersion
+
+
+def is_staff(user) -> bool:
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+def is_listed(dataset: Dataset) -> bool:
+    """In the list, the metrics and the API: published, not hidden, with a version."""
+    return (
+        dataset.state == DatasetState.PUBLISHED
+        and not dataset.hidden
+        and dataset.latest_version_id is not None
+    )
+
+
+def can_view_dataset(user, dataset: Dataset) -> bool:
+    """May *user* open the dataset's landing page (a tombstone, once withdrawn)?"""
+    if dataset.hidden or dataset.state == DatasetState.DRAFT:
+        return is_staff(user)
+    if dataset.state == DatasetState.PUBLISHED:
+        return dataset.latest_version_id is not None or is_staff(user)
+    if dataset.state == DatasetState.WITHDRAWN:
+        return True
+    return False
+
+
+def can_view_version(user, version: DatasetVersion) -> bool:
+    """Published versions of a visible dataset are public; drafts are staff previews."""
+    if not can_view_dataset(user, version.dataset):
+        return False
+    return version.is_published or is_staff(user)
+
+
+def can_view_staff_panel(user, dataset: Dataset) -> bool:
+    """Ethics approval, warnings and import repairs are for staff only."""
+    return is_staff(user)
+
+
+def can_edit_dataset(user, dataset: Dataset) -> bool:
+    return is_staff(user) and user.has_perm("register.change_dataset")
