@@ -108,7 +108,8 @@ def _coauthorship(ctx: LicenseContext, coauthors: str) -> str:
 def _attribution(ctx: LicenseContext, acknowledgement: str) -> str:
     ack = ""
     if acknowledgement.strip():
-        ack = f"include the following acknowledgement text \u201c{acknowledgement.strip()}\u201d and "
+        text = acknowledgement.strip()
+        ack = f"include the following acknowledgement text \u201c{text}\u201d and "
     citations = "\n\n".join([ctx.dataset_citation, *ctx.paper_citations])
     return f"{ack}cite the following publications:\n\n{citations}"
 

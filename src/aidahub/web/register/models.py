@@ -186,6 +186,18 @@ class DatasetVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        allow = kwargs.pop("allow_published_change", False)
+        if self.pk and not allow:
+            stored = type(self).objects.filter(pk=self.pk).values_list("state", flat=True).first()
+            if stored == VersionState.PUBLISHED:
+                raise ImmutableVersionError(
+                    f"version {self.version} of {self.dataset.concept_doi} is published and "
+                    "cannot change; make a new version instead"
+                )
+        self.refresh_search_columns()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"/{self.doi}"
 
@@ -211,17 +223,6 @@ class DatasetVersion(models.Model):
         ]
         self.search_text = " ".join(p for p in parts if p).lower()
 
-    def save(self, *args, **kwargs):
-        allow = kwargs.pop("allow_published_change", False)
-        if self.pk and not allow:
-            stored = type(self).objects.filter(pk=self.pk).values_list("state", flat=True).first()
-            if stored == VersionState.PUBLISHED:
-                raise ImmutableVersionError(
-                    f"version {self.version} of {self.dataset.concept_doi} is published and "
-                    "cannot change; make a new version instead"
-                )
-        self.refresh_search_columns()
-        super().save(*args, **kwargs)
 
 
 class _VersionPart(models.Model):
@@ -435,3 +436,6 @@ class RegisterGeneration(models.Model):
     """
 
     generation = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"register generation {self.generation}"

@@ -29,9 +29,7 @@ def can_view_dataset(user, dataset: Dataset) -> bool:
         return is_staff(user)
     if dataset.state == DatasetState.PUBLISHED:
         return dataset.latest_version_id is not None or is_staff(user)
-    if dataset.state == DatasetState.WITHDRAWN:
-        return True
-    return False
+    return dataset.state == DatasetState.WITHDRAWN
 
 
 def can_view_version(user, version: DatasetVersion) -> bool:

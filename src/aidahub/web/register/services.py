@@ -98,14 +98,19 @@ def contact_warnings(version: DatasetVersion) -> list[str]:
     return warnings
 
 
-def snapshot_licenses(version: DatasetVersion, policy_version: str) -> None:
+def snapshot_licenses(version: DatasetVersion, policy_version: str, *,
+                      allow_published_change: bool = False) -> None:
+    """Render each license's full text and keep it with the version as the terms granted.
+
+    Only the importer, which mirrors the legacy register, re-renders a published version.
+    """
     ctx = license_context(version, policy_version=policy_version)
     for lic in version.licenses.all():
         lic.rendered_text = licenses.render(
             lic.kind, ctx, acknowledgement=lic.acknowledgement, coauthors=lic.coauthors,
             custom_text=lic.custom_text or lic.abstract,
         )
-        lic.save(update_fields=["rendered_text"])
+        lic.save(update_fields=["rendered_text"], allow_published_change=allow_published_change)
 
 
 def _freeze(version: DatasetVersion, when: dt.datetime) -> None:
@@ -212,7 +217,7 @@ def new_version(dataset: Dataset, label: str, *, actor=None, request=None) -> Da
         draft.content_hash = ""
         draft.repairs = []
         draft.save()
-        for model, rows in parts.items():
+        for rows in parts.values():
             for row in rows:
                 row.pk = None
                 row.id = None

@@ -1,5 +1,260 @@
-from django.shortcuts import redirect
+"""The register's pages. Reads go through selectors; who sees what is in policies."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from aidahub.web.core.text import human_bytes
+from aidahub.web.register import charts, citation, search, selectors
+from aidahub.web.register.doi import InvalidDOI, doi_url
+from aidahub.web.register.signals import register_generation
+
+PER_PAGE = 50
 
 
+def cache_public_page(view):
+    """Serve anonymous GETs from the cache; the register generation is in every key.
+
+    Signed-in users are never served from or written to the cache, so a staff preview can
+    never leak to the public, and any change to the register starts a new generation.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        path = hashlib.sha256(request.get_full_path().encode("utf-8", "replace")).hexdigest()
+        key = f"register:page:{register_generation()}:{get_language()}:{path}"
+        hit = cache.get(key)
+        if hit is not None:
+            status, content_type, content = hit
+            return HttpResponse(content, status=status, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if (
+            response.status_code in (200, 410)
+            and not response.cookies
+            and not getattr(response, "streaming", False)
+        ):
+            cache.set(
+                key,
+                (response.status_code, response["Content-Type"], response.content),
+                settings.REGISTER_CACHE_SECONDS,
+            )
+        return response
+
+    return wrapper
+
+
+@require_safe
+@cache_public_page
 def home(request):
-    return redirect("/datasets/")
+    return render(
+        request,
+        "register/home.html",
+        {
+            "nav": "home",
+            "totals": selectors.home_counts(),
+            "recent": [selectors.list_row(v) for v in selectors.recent_versions()],
+        },
+    )
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+
+
+COLUMNS = [
+    Column("name", gettext_lazy("Short name")),
+    Column("subject", gettext_lazy("Field")),
+    Column("origin", gettext_lazy("Origin")),
+    Column("modality", gettext_lazy("Modality")),
+    Column("date", gettext_lazy("Date")),
+    Column("size", gettext_lazy("Size"), numeric=True),
+    Column("organ", gettext_lazy("Organ")),
+    Column("title", gettext_lazy("Title")),
+]
+
+
+def _headers(sort: str) -> list[dict]:
+    """Each column's link: sort by it ascending, or descending when it already is."""
+    headers = []
+    for column in COLUMNS:
+        if sort == column.key:
+            link, state = f"-{column.key}", "ascending"
+        elif sort == f"-{column.key}":
+            link, state = column.key, "descending"
+        else:
+            link, state = column.key, ""
+        headers.append({"column": column, "sort": link, "state": state})
+    return headers
+
+
+def _facet_links(groups, text: str, query: search.Query) -> list[dict]:
+    out = []
+    for label, values in groups.items():
+        links = []
+        for value in values:
+            active = query.has(value.column, value.value)
+            new = (
+                search.remove_term(text, value.column, value.value)
+                if active
+                else search.add_term(text, value.column, value.value)
+            )
+            links.append({"facet": value, "q": new, "active": active})
+        if links:
+            out.append({"label": label, "links": links})
+    return out
+
+
+@require_safe
+@cache_public_page
+def dataset_list(request):
+    text = request.GET.get("q", "")[:500]
+    query = search.parse(text)
+    sort = search.clean_sort(request.GET.get("sort"))
+    results = search.apply(selectors.listed_versions(), query)
+    ordered = search.apply_sort(selectors.list_rows(results), sort)
+    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "register/list.html",
+        {
+            "nav": "datasets",
+            "q": str(query) if query else text.strip(),
+            "query": query,
+            "sort": sort,
+            "headers": _headers(sort),
+            "page": page,
+            "rows": [selectors.list_row(v) for v in page.object_list],
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=2, on_ends=1
+            ),
+            "facets": _facet_links(search.facets(results), text, query),
+            "columns": search.COLUMNS,
+        },
+    )
+
+
+def _not_a_doi(request, exc: InvalidDOI):
+    return render(
+        request,
+        "core/error.html",
+        {
+            "status": 404,
+            "title": _("Not a DOI"),
+            "message": _(
+                "This address does not hold a DOI, so it cannot lead to a dataset: %(reason)s."
+            )
+            % {"reason": str(exc).rstrip(".")},
+        },
+        status=404,
+    )
+
+
+@require_safe
+@cache_public_page
+def landing(request, doi: str):
+    try:
+        selectors.clean_doi(doi)
+    except InvalidDOI as exc:
+        stripped = doi.rstrip("/")
+        if stripped != doi and selectors.dataset_for_doi(request.user, stripped):
+            return redirect(f"/{stripped}", permanent=True)
+        return _not_a_doi(request, exc)
+    resolved = selectors.dataset_for_doi(request.user, doi)
+    if resolved is None:
+        raise Http404("no dataset with this DOI is visible")
+    if resolved.withdrawn:
+        return render(
+            request,
+            "register/tombstone.html",
+            {
+                "nav": "datasets",
+                "dataset": resolved.dataset,
+                "version": resolved.version,
+                "doi_url": doi_url(resolved.dataset.concept_doi),
+                "cite_as": citation.cite_as(resolved.version),
+            },
+            status=410,
+        )
+    return render(
+        request,
+        "register/landing.html",
+        {
+            "nav": "datasets",
+            "page": selectors.landing_page(request.user, resolved),
+        },
+    )
+
+
+@require_safe
+@cache_public_page
+def metrics(request):
+    data = selectors.register_metrics()
+    return render(
+        request,
+        "register/metrics.html",
+        {
+            "nav": "metrics",
+            "metrics": data,
+            "per_subject": [
+                (subject, totals, search.format_term("subject", subject))
+                for subject, totals in data.per_subject
+            ],
+            "charts": [
+                (
+                    _("Datasets per modality"),
+                    charts.bar_chart(_("Datasets per modality"), data.modalities),
+                ),
+                (_("Datasets per organ"), charts.bar_chart(_("Datasets per organ"), data.organs)),
+                (
+                    _("Datasets per country shared with"),
+                    charts.bar_chart(_("Datasets per country shared with"), data.countries),
+                ),
+                (
+                    _("Size per field"),
+                    charts.bar_chart(
+                        _("Size per field"),
+                        [(s, t.bytes) for s, t in data.per_subject],
+                        formatter=human_bytes,
+                    ),
+                ),
+            ],
+        },
+    )
+
+
+@require_safe
+@cache_public_page
+def priorities(request):
+    lists = selectors.priority_lists()
+    return render(
+        request,
+        "register/priorities.html",
+        {
+            "nav": "priorities",
+            "current": lists[0] if lists else None,
+            "history": lists[1:],
+        },
+    )
+
+
+@require_safe
+@cache_public_page
+def api_docs(request):
+    example = selectors.listed_versions().values_list("dataset__concept_doi", flat=True).first()
+    return render(request, "register/api.html", {"nav": "api", "example_doi": example})

@@ -1,0 +1,818 @@
+"""Staff edit the register in the Django admin; every change is written to the audit trail.
+
+State changes (publish, withdraw, reinstate, new version) go through ``services`` as admin
+actions, never through a form field. A published version is immutable (policy: terms already
+granted are never rewritten), so its admin page is read-only and points to "start a new
+version" instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template import engines
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from aidahub.web.audit.admin_mixins import AuditedAdminMixin
+from aidahub.web.audit.services import record
+from aidahub.web.register import services
+from aidahub.web.register.doi import InvalidDOI, version_doi
+from aidahub.web.register.models import (
+    Author,
+    Contact,
+    CopyrightHolder,
+    Dataset,
+    DatasetState,
+    DatasetVersion,
+    EthicsApproval,
+    ExampleImage,
+    License,
+    LicenseKind,
+    Priority,
+    PriorityList,
+    Publication,
+    PublicationRelation,
+)
+
+# Intermediate pages (withdraw reason, new version label) extend the admin's own base page,
+# so they need no template files of their own.
+_CONFIRM_PAGE = """{% extends "admin/base_site.html" %}{% load i18n %}
+{% block breadcrumbs %}<div class="breadcrumbs">
+<a href="{% url 'admin:index' %}">{% translate 'Home' %}</a> &rsaquo;
+<a href="{% url 'admin:register_dataset_changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
+&rsaquo; {{ title }}</div>{% endblock %}
+{% block content %}<div id="content-main">
+<p>{{ intro }}</p>
+<ul>{% for dataset in datasets %}<li>{{ dataset }}</li>{% endfor %}</ul>
+<form method="post" action="{{ action_url }}">{% csrf_token %}
+{% for dataset in datasets %}
+<input type="hidden" name="_selected_action" value="{{ dataset.pk }}">{% endfor %}
+{% if action_name %}<input type="hidden" name="action" value="{{ action_name }}">{% endif %}
+<input type="hidden" name="apply" value="yes">
+<fieldset class="module aligned">{% for field in form %}<div class="form-row">
+{{ field.errors }}{{ field.label_tag }} {{ field }}
+{% if field.help_text %}<div class="help">{{ field.help_text }}</div>{% endif %}
+</div>{% endfor %}</fieldset>
+<div class="submit-row"><input type="submit" class="default" value="{{ submit_label }}">
+<a href="{{ cancel_url }}" class="button cancel-link">{% translate 'Cancel' %}</a></div>
+</form></div>{% endblock %}"""
+
+
+@functools.cache
+def _confirm_template():
+    return engines["django"].from_string(_CONFIRM_PAGE)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for withdrawal"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=gettext_lazy("Shown on the dataset's tombstone page. Nothing is deleted."),
+    )
+
+
+class _OrderedPartForm(forms.ModelForm):
+    """Parts listed in order (authors, contacts, ...); the admin supplies Meta."""
+
+    position = forms.IntegerField(
+        label=gettext_lazy("order"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("Blank: at the end."),
+        widget=forms.NumberInput(attrs={"style": "width: 4em"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("position") is None and self.instance.pk is None:
+            self.instance.position = None  # placed at the end by _fill_positions
+        return cleaned
+
+
+class NewVersionForm(forms.Form):
+    label = forms.CharField(
+        label=gettext_lazy("New version"),
+        max_length=30,
+        help_text=gettext_lazy(
+            "For example 1.1. The version's DOI is the concept DOI followed by .v and this label."
+        ),
+    )
+
+
+def next_version_label(dataset: Dataset) -> str:
+    """The next free minor version after the newest one: 1.0 -> 1.1, 2 -> 3, beta -> beta.1."""
+    taken = set(dataset.versions.values_list("version", flat=True))
+    newest = dataset.latest_version or dataset.versions.order_by("-id").first()
+    label = newest.version if newest else "0"
+    while label in taken or label == "0":
+        match = re.search(r"(\d+)$", label)
+        label = f"{label[: match.start()]}{int(match.group(1)) + 1}" if match else f"{label}.1"
+    return label
+
+
+def _admin_url(obj, view: str = "change") -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[obj.pk])
+
+
+def _warn(request, warnings: list[str]) -> None:
+    for warning in warnings:
+        messages.warning(request, warning)
+
+
+class _NoBulkDeleteMixin:
+    """Bulk delete would skip the per-object checks and the audit trail."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+# --- Dataset --------------------------------------------------------------------------------
+
+
+class EthicsApprovalInline(admin.StackedInline):
+    model = EthicsApproval
+    max_num = 1
+    extra = 0
+    fields = [
+        "review_authority",
+        "diary_number",
+        "approval_date",
+        "research_institution",
+        "responsible_researcher",
+        "document",
+        "document_sha256",
+        "sharing_sentences",
+        "recorded_by",
+        "recorded_at",
+    ]
+    readonly_fields = ["document_sha256", "recorded_by", "recorded_at"]
+    verbose_name = gettext_lazy("ethics approval (staff only)")
+
+
+class UsedByPublicationInline(admin.TabularInline):
+    """Publications that used the dataset, recorded as they appear."""
+
+    model = Publication
+    fk_name = "dataset"
+    form = _OrderedPartForm
+    ordering = ["position", "id"]
+    fields = ["position", "title", "doi", "url", "year", "recorded_at"]
+    readonly_fields = ["recorded_at"]
+    extra = 0
+    verbose_name = gettext_lazy("publication that used the dataset")
+    verbose_name_plural = gettext_lazy("publications that used the dataset")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(relation=PublicationRelation.USES)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "short_name",
+        "concept_doi",
+        "state",
+        "hidden",
+        "latest_version_label",
+        "subject",
+        "updated_at",
+    ]
+    list_display_links = ["short_name", "concept_doi"]
+    list_filter = [
+        "state",
+        "hidden",
+        "latest_version__subject",
+        "latest_version__origin",
+        "priority",
+    ]
+    list_select_related = ["latest_version"]
+    search_fields = ["short_name", "concept_doi", "versions__title", "versions__doi"]
+    inlines = [EthicsApprovalInline, UsedByPublicationInline]
+    actions = [
+        "publish_selected",
+        "withdraw_selected",
+        "reinstate_selected",
+        "new_version_selected",
+    ]
+    fieldsets = [
+        (None, {"fields": ["concept_doi", "short_name", "hidden", "priority"]}),
+        (
+            gettext_lazy("State"),
+            {
+                "fields": [
+                    "state",
+                    "latest_version",
+                    "withdrawal_reason",
+                    "withdrawn_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        (gettext_lazy("Versions"), {"fields": ["version_list"]}),
+    ]
+
+    @admin.display(description=gettext_lazy("latest version"), ordering="latest_version__version")
+    def latest_version_label(self, obj: Dataset) -> str:
+        return obj.latest_version.version if obj.latest_version else "—"
+
+    @admin.display(description=gettext_lazy("field"), ordering="latest_version__subject")
+    def subject(self, obj: Dataset) -> str:
+        return obj.latest_version.subject if obj.latest_version else ""
+
+    @admin.display(description=gettext_lazy("versions"))
+    def version_list(self, obj: Dataset):
+        if obj is None or obj.pk is None:
+            return _("Save the dataset first, then add its first version.")
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{} — {}</a> ({}{})</li>',
+            (
+                (
+                    _admin_url(v),
+                    v.version,
+                    v.doi,
+                    v.get_state_display(),
+                    f", {v.published_at:%Y-%m-%d}" if v.published_at else "",
+                )
+                for v in obj.versions.order_by("-id")
+            ),
+        )
+        add_url = reverse("admin:register_datasetversion_add") + f"?dataset={obj.pk}"
+        links = format_html('<a href="{}">{}</a>', add_url, _("Add a draft version"))
+        if obj.latest_version_id:
+            new_url = reverse("admin:register_dataset_new_version", args=[obj.pk])
+            links = format_html(
+                '{} · <a href="{}">{}</a>', links, new_url, _("Start a new version")
+            )
+        return format_html("<ul>{}</ul><p>{}</p>", rows, links)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [
+            "state",
+            "latest_version",
+            "withdrawal_reason",
+            "withdrawn_at",
+            "created_at",
+            "updated_at",
+            "version_list",
+        ]
+        if obj is not None and obj.state != DatasetState.DRAFT:
+            # The concept DOI is registered once the dataset is published.
+            readonly.append("concept_doi")
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "priority" and field is not None:
+            field.queryset = field.queryset.select_related("priority_list")
+            field.label_from_instance = lambda p: f"{p.priority_list.approved_on:%Y-%m-%d} — {p}"
+        return field
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.state != DatasetState.DRAFT:
+            return False  # withdraw instead: withdrawal keeps everything
+        return super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            dataset = self.get_object(request, object_id)
+            if dataset is not None:
+                _warn(request, services.license_warnings(dataset))
+                if dataset.latest_version is not None:
+                    _warn(request, services.contact_warnings(dataset.latest_version))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        for instance in _new_rows(formset):
+            if isinstance(instance, Publication):
+                instance.relation = PublicationRelation.USES
+            if isinstance(instance, EthicsApproval):
+                instance.recorded_by = request.user
+        _fill_positions(formset)
+        super().save_formset(request, form, formset, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_continue" in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        messages.success(
+            request,
+            _("The dataset %(name)s was added. Now describe its first version.")
+            % {"name": obj.short_name},
+        )
+        return HttpResponseRedirect(
+            reverse("admin:register_datasetversion_add") + f"?dataset={obj.pk}"
+        )
+
+    # Actions -------------------------------------------------------------------------------
+
+    @admin.action(
+        description=gettext_lazy("Publish the draft version of selected datasets"),
+        permissions=["change"],
+    )
+    def publish_selected(self, request, queryset):
+        for dataset in queryset:
+            try:
+                result = services.publish(dataset, actor=request.user, request=request)
+            except services.InvalidTransition as exc:
+                messages.error(request, f"{dataset.short_name}: {exc}")
+                continue
+            messages.success(
+                request,
+                _("%(name)s: version %(version)s published as %(doi)s.")
+                % {
+                    "name": dataset.short_name,
+                    "version": result.version.version,
+                    "doi": result.version.doi,
+                },
+            )
+            _warn(request, [f"{dataset.short_name}: {w}" for w in result.warnings])
+
+    @admin.action(description=gettext_lazy("Withdraw selected datasets…"), permissions=["change"])
+    def withdraw_selected(self, request, queryset):
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for dataset in queryset:
+                try:
+                    services.withdraw(
+                        dataset, form.cleaned_data["reason"], actor=request.user, request=request
+                    )
+                    done += 1
+                except (services.InvalidTransition, ValueError) as exc:
+                    messages.error(request, f"{dataset.short_name}: {exc}")
+            if done:
+                messages.success(
+                    request,
+                    ngettext("%(count)d dataset withdrawn.", "%(count)d datasets withdrawn.", done)
+                    % {"count": done},
+                )
+            return None
+        return self._confirm_page(
+            request,
+            queryset,
+            form,
+            title=_("Withdraw datasets"),
+            intro=_(
+                "The landing pages of these datasets will show a tombstone with the "
+                "reason below. Their records, versions and files are kept."
+            ),
+            submit_label=_("Withdraw"),
+            action_name="withdraw_selected",
+            action_url=reverse("admin:register_dataset_changelist"),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Reinstate selected withdrawn datasets"), permissions=["change"]
+    )
+    def reinstate_selected(self, request, queryset):
+        for dataset in queryset:
+            try:
+                services.reinstate(dataset, actor=request.user, request=request)
+            except services.InvalidTransition as exc:
+                messages.error(request, f"{dataset.short_name}: {exc}")
+                continue
+            messages.success(request, _("%(name)s reinstated.") % {"name": dataset.short_name})
+
+    @admin.action(
+        description=gettext_lazy("Start a new version of selected datasets"), permissions=["change"]
+    )
+    def new_version_selected(self, request, queryset):
+        for dataset in queryset:
+            self._start_new_version(request, dataset, next_version_label(dataset))
+
+    # A page for one dataset's new version, where staff choose the label -------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.new_version_view)
+        return [
+            path("<int:object_id>/new-version/", view, name="register_dataset_new_version"),
+            *super().get_urls(),
+        ]
+
+    def new_version_view(self, request, object_id: int):
+        dataset = get_object_or_404(Dataset, pk=object_id)
+        if not self.has_change_permission(request, dataset):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = NewVersionForm(request.POST)
+            if form.is_valid():
+                draft = self._start_new_version(request, dataset, form.cleaned_data["label"])
+                if draft is not None:
+                    return HttpResponseRedirect(_admin_url(draft))
+        else:
+            form = NewVersionForm(initial={"label": next_version_label(dataset)})
+        return self._confirm_page(
+            request,
+            [dataset],
+            form,
+            title=_("Start a new version"),
+            intro=_(
+                "A new draft version copies the newest version with its authors, "
+                "copyright holders, contacts, images, licenses and describing "
+                "publications. Published versions stay as they are."
+            ),
+            submit_label=_("Start the new version"),
+            action_name="",
+            action_url=request.path,
+        )
+
+    def _start_new_version(self, request, dataset: Dataset, label: str):
+        try:
+            draft = services.new_version(dataset, label, actor=request.user, request=request)
+        except (ValueError, InvalidDOI) as exc:
+            messages.error(request, f"{dataset.short_name}: {exc}")
+            return None
+        _add_hub_contact(request, draft)
+        messages.success(
+            request,
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                dataset.short_name,
+                _admin_url(draft),
+                _("draft version %(version)s started") % {"version": draft.version},
+            ),
+        )
+        return draft
+
+    def _confirm_page(
+        self, request, datasets, form, *, title, intro, submit_label, action_name, action_url
+    ):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "intro": intro,
+            "datasets": list(datasets),
+            "form": form,
+            "submit_label": submit_label,
+            "action_name": action_name,
+            "action_url": action_url,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": reverse("admin:register_dataset_changelist"),
+        }
+        return TemplateResponse(request, _confirm_template(), context)
+
+
+def _add_hub_contact(request, version: DatasetVersion) -> None:
+    """The policy advises a hub contact such as the data director on every dataset."""
+    contact = services.ensure_hub_contact(version)
+    if contact is not None:
+        record(
+            "admin.contact.add",
+            request=request,
+            obj=contact,
+            data={
+                "after": {"name": contact.name, "email": contact.email},
+                "why": "hub contact added to a new draft version",
+            },
+        )
+
+
+# --- Dataset versions -----------------------------------------------------------------------
+
+
+class _PublishedIsReadOnly:
+    """Inline rows of a published version can be neither added, changed nor deleted."""
+
+    def _editable(self, obj) -> bool:
+        version = obj if isinstance(obj, DatasetVersion) else None
+        return version is None or not version.is_published
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class _OrderedInline(_PublishedIsReadOnly, admin.TabularInline):
+    """Parts listed in order; a new row without a number goes to the end."""
+
+    form = _OrderedPartForm
+    extra = 0
+    ordering = ["position", "id"]
+
+
+class AuthorInline(_OrderedInline):
+    model = Author
+    fields = ["position", "name", "orcid", "kind", "affiliation"]
+
+
+class CopyrightHolderInline(_OrderedInline):
+    model = CopyrightHolder
+    fields = [
+        "position",
+        "institution",
+        "institution_url",
+        "responsible_researcher",
+        "researcher_orcid",
+    ]
+
+
+class ContactInline(_OrderedInline):
+    model = Contact
+    fields = ["position", "name", "email", "kind", "identifier", "is_hub_contact"]
+
+
+class ExampleImageInline(_OrderedInline):
+    model = ExampleImage
+    fields = ["position", "preview", "caption", "url", "thumbnail_url"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description=gettext_lazy("preview"))
+    def preview(self, obj: ExampleImage):
+        src = obj.thumbnail_url or obj.url
+        if not src or not src.startswith(("/", "https://")):
+            return "—"
+        return format_html('<img src="{}" alt="" style="max-height: 80px">', src)
+
+
+class LicenseForm(_OrderedPartForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = _("Blank: the name of the license type.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("name") and cleaned.get("kind"):
+            cleaned["name"] = str(LicenseKind(cleaned["kind"]).label)
+            self.instance.name = cleaned["name"]
+        return cleaned
+
+
+class LicenseInline(_PublishedIsReadOnly, admin.StackedInline):
+    model = License
+    form = LicenseForm
+    extra = 0
+    ordering = ["position", "id"]
+    fields = [
+        "position",
+        ("kind", "name"),
+        "identifier",
+        "abstract",
+        "acknowledgement",
+        "coauthors",
+        "review_date",
+        "custom_text",
+        "rendered_text",
+    ]
+    readonly_fields = ["rendered_text"]
+
+
+class DescribingPublicationInline(_PublishedIsReadOnly, admin.TabularInline):
+    """Papers that describe the version; its BY licenses cite them in this order."""
+
+    model = Publication
+    fk_name = "version"
+    form = _OrderedPartForm
+    fields = ["position", "title", "doi", "url", "year"]
+    extra = 0
+    ordering = ["position", "id"]
+    verbose_name = gettext_lazy("describing publication")
+    verbose_name_plural = gettext_lazy("describing publications (cited in the licenses)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(relation=PublicationRelation.DESCRIBES)
+
+
+class DatasetVersionForm(forms.ModelForm):
+    """The version's DOI is derived from the concept DOI when left blank."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "doi" in self.fields:
+            self.fields["doi"].required = False
+            self.fields["doi"].help_text = _(
+                "Blank: the concept DOI followed by .v and the version, e.g. "
+                "10.23698/aida/ctpa.v1.1."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        dataset = cleaned.get("dataset") or getattr(self.instance, "dataset", None)
+        label = cleaned.get("version")
+        if "doi" in self.fields and not cleaned.get("doi") and dataset and label:
+            try:
+                cleaned["doi"] = version_doi(dataset.concept_doi, label)
+            except InvalidDOI as exc:
+                self.add_error("version", str(exc))
+                return cleaned
+            if (
+                DatasetVersion.objects.filter(doi=cleaned["doi"])
+                .exclude(pk=self.instance.pk)
+                .exists()
+            ):
+                self.add_error("version", _("This dataset already has a version with this label."))
+        return cleaned
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
+    form = DatasetVersionForm
+    list_display = ["title", "dataset_short_name", "version", "doi", "state", "published_at"]
+    list_filter = ["state", "subject", "origin", "status", "synthetic"]
+    list_select_related = ["dataset"]
+    search_fields = ["title", "doi", "dataset__short_name", "dataset__concept_doi"]
+    autocomplete_fields = ["dataset"]
+    inlines = [
+        AuthorInline,
+        CopyrightHolderInline,
+        ContactInline,
+        ExampleImageInline,
+        LicenseInline,
+        DescribingPublicationInline,
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["dataset", "version", "doi", "state", "published_at", "policy_version"]},
+        ),
+        (
+            gettext_lazy("Description"),
+            {
+                "fields": [
+                    "title",
+                    "description",
+                    "additional",
+                    "subject",
+                    "origin",
+                    "status",
+                    "synthetic",
+                    "keywords",
+                    "url",
+                    "image",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Contents"),
+            {
+                "fields": [
+                    "modalities",
+                    "organs",
+                    "scanners",
+                    "stain",
+                    "phase",
+                    "resolution",
+                    "age_span",
+                    "number_of_scans",
+                    "number_of_annotations",
+                    "size_bytes",
+                    "annotation_description",
+                    "case_level_annotations",
+                    "countries_shared",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Publication"),
+            {
+                "fields": [
+                    "publisher",
+                    "copyright_year",
+                    "date_created",
+                    "date_published",
+                    "date_modified",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Imported record"),
+            {"classes": ["collapse"], "fields": ["repairs", "extra", "content_hash"]},
+        ),
+    ]
+
+    @admin.display(description=gettext_lazy("dataset"), ordering="dataset__short_name")
+    def dataset_short_name(self, obj: DatasetVersion) -> str:
+        return obj.dataset.short_name
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["state", "published_at", "policy_version", "repairs", "extra", "content_hash"]
+        if obj is not None:
+            readonly += ["dataset"]
+        return readonly
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("version", "1.0")
+        initial.setdefault("publisher", _hub_publisher())
+        return initial
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        if request.method == "GET" and version is not None:
+            if version.is_published:
+                url = reverse("admin:register_dataset_new_version", args=[version.dataset_id])
+                messages.info(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _(
+                            "This version is published and can no longer change, so that terms "
+                            "already granted are never rewritten. To change anything,"
+                        ),
+                        url,
+                        _("start a new version."),
+                    ),
+                )
+            else:
+                _warn(request, services.contact_warnings(version))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        for instance in _new_rows(formset):
+            if isinstance(instance, Publication):
+                instance.relation = PublicationRelation.DESCRIBES
+                instance.dataset_id = form.instance.dataset_id
+        _fill_positions(formset)
+        super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            _add_hub_contact(request, form.instance)
+
+
+def _new_rows(formset):
+    return [f.instance for f in formset.forms if f.instance.pk is None]
+
+
+def _fill_positions(formset) -> None:
+    """Rows left without an order number go to the end, in the order they were entered."""
+    instances = [f.instance for f in formset.forms if hasattr(f.instance, "position")]
+    if not any(i.position is None for i in instances):
+        return
+    stored = formset.get_queryset().aggregate(top=models.Max("position"))["top"]
+    top = max(
+        [i.position for i in instances if i.position is not None]
+        + [-1 if stored is None else stored]
+    )
+    for instance in instances:
+        if instance.position is None:
+            top += 1
+            instance.position = top
+
+
+def _hub_publisher() -> str:
+    return settings.HUB_NAME
+
+
+# --- Priorities -----------------------------------------------------------------------------
+
+
+class PriorityInline(admin.TabularInline):
+    model = Priority
+    fields = ["number", "title", "description", "dataset_count"]
+    readonly_fields = ["dataset_count"]
+    extra = 0
+    ordering = ["number"]
+
+    @admin.display(description=gettext_lazy("datasets"))
+    def dataset_count(self, obj: Priority) -> int:
+        return obj.datasets.count() if obj.pk else 0
+
+
+@admin.register(PriorityList)
+class PriorityListAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "approved_on", "approved_by", "priority_count"]
+    date_hierarchy = "approved_on"
+    inlines = [PriorityInline]
+
+    @admin.display(description=gettext_lazy("priorities"))
+    def priority_count(self, obj: PriorityList) -> int:
+        return obj.priorities.count()
+
+
+__all__ = ["DatasetAdmin", "DatasetVersionAdmin", "PriorityListAdmin", "next_version_label"]
