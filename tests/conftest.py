@@ -11,9 +11,15 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
     settings.DATA_DIR = tmp_path
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": str(tmp_path)}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -23,7 +29,10 @@ def _isolated_settings(settings, tmp_path):
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_user(
-        "director", "director@hub.example.org", "a-long-test-password", is_staff=True,
+        "director",
+        "director@hub.example.org",
+        "a-long-test-password",
+        is_staff=True,
         is_superuser=True,
     )
 

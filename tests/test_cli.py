@@ -25,7 +25,10 @@ def test_version(capsys):
 def test_manage_reaches_django_commands(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "aidahub.cli", "manage", "help", "migrate"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
         env={"PATH": "", "AIDAHUB_DATA_DIR": str(tmp_path), "PYTHONPATH": ":".join(sys.path)},
     )
     assert result.returncode == 0, result.stderr

@@ -22,8 +22,11 @@ def test_dotenv_sets_missing_values_and_never_overrides(tmp_path):
     )
     environ = {"AIDAHUB_DEBUG": "false"}
     read_dotenv(env_file, environ)
-    assert environ == {"AIDAHUB_DEBUG": "false", "AIDAHUB_BASE_URL": "https://hub.example.org",
-                       "AIDAHUB_CONSORTIUM_NAME": "Example"}
+    assert environ == {
+        "AIDAHUB_DEBUG": "false",
+        "AIDAHUB_BASE_URL": "https://hub.example.org",
+        "AIDAHUB_CONSORTIUM_NAME": "Example",
+    }
 
 
 def test_malformed_dotenv_line_names_file_and_line(tmp_path):
@@ -44,7 +47,11 @@ def _manage(args, **env):
     base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "aidahub.cli", "manage", *args],
-        capture_output=True, text=True, env=base, cwd=env.get("AIDAHUB_DATA_DIR"), timeout=120,
+        capture_output=True,
+        text=True,
+        env=base,
+        cwd=env.get("AIDAHUB_DATA_DIR"),
+        timeout=120,
     )
 
 
@@ -62,8 +69,9 @@ def test_production_settings_pass_the_deployment_check(tmp_path):
 
 
 def test_https_without_a_secret_key_refuses_to_start(tmp_path):
-    result = _manage(["check"], AIDAHUB_DATA_DIR=str(tmp_path),
-                     AIDAHUB_BASE_URL="https://hub.example.org")
+    result = _manage(
+        ["check"], AIDAHUB_DATA_DIR=str(tmp_path), AIDAHUB_BASE_URL="https://hub.example.org"
+    )
     assert result.returncode != 0
     assert "AIDAHUB_SECRET_KEY must be set" in result.stderr
 
@@ -76,7 +84,10 @@ def test_a_doi_prefix_that_is_not_one_is_refused(tmp_path):
 
 def test_database_url_selects_the_database(tmp_path):
     db = tmp_path / "chosen.sqlite3"
-    result = _manage(["migrate", "--noinput"], AIDAHUB_DATA_DIR=str(tmp_path),
-                     AIDAHUB_DATABASE_URL=f"sqlite:///{db}")
+    result = _manage(
+        ["migrate", "--noinput"],
+        AIDAHUB_DATA_DIR=str(tmp_path),
+        AIDAHUB_DATABASE_URL=f"sqlite:///{db}",
+    )
     assert result.returncode == 0, result.stderr
     assert db.stat().st_size > 0

@@ -42,37 +42,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aidahub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="serve the hub (http://127.0.0.1:8000 by default)",
-                         description="Serve the hub; prints the staff login when one was made.")
+    run = sub.add_parser(
+        "run",
+        help="serve the hub (http://127.0.0.1:8000 by default)",
+        description="Serve the hub; prints the staff login when one was made.",
+    )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when code changes")
     run.set_defaults(handler=_run)
 
-    manage = sub.add_parser("manage", help="run a Django management command",
-                            description="Run a Django management command, e.g. "
-                                        "'aidahub manage migrate'.", add_help=False)
+    manage = sub.add_parser(
+        "manage",
+        help="run a Django management command",
+        description="Run a Django management command, e.g. 'aidahub manage migrate'.",
+        add_help=False,
+    )
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=lambda a: _django(a.args or ["help"]))
 
-    register = sub.add_parser("register", help="import or export register records",
-                              description="Move dataset records in the legacy register "
-                                          "format (Markdown with YAML front matter).")
-    reg_sub = register.add_subparsers(dest="register_command", metavar="{import,export}",
-                                     required=True)
+    register = sub.add_parser(
+        "register",
+        help="import or export register records",
+        description="Move dataset records in the legacy register "
+        "format (Markdown with YAML front matter).",
+    )
+    reg_sub = register.add_subparsers(
+        dest="register_command", metavar="{import,export}", required=True
+    )
     imp = reg_sub.add_parser(
-        "import", help="import records from files or folders",
+        "import",
+        help="import records from files or folders",
         description="Import register records. Prints one line per record (created, updated, "
-                    "unchanged or skipped) and a warning per repaired value; exits non-zero "
-                    "only when a record could not be imported at all.")
+        "unchanged or skipped) and a warning per repaired value; exits non-zero "
+        "only when a record could not be imported at all.",
+    )
     imp.add_argument("paths", nargs="+", metavar="PATH", help="a .md record or a folder of them")
     imp.add_argument("--quiet", action="store_true", help="print only problems")
-    imp.set_defaults(handler=lambda a: _django(
-        ["import_register", *a.paths, *(["--quiet"] if a.quiet else [])]))
+    imp.set_defaults(
+        handler=lambda a: _django(["import_register", *a.paths, *(["--quiet"] if a.quiet else [])])
+    )
     exp = reg_sub.add_parser(
-        "export", help="write every record to a folder",
+        "export",
+        help="write every record to a folder",
         description="Write every dataset back in the register format, one file per dataset; "
-                    "repaired values are written as they were found.")
+        "repaired values are written as they were found.",
+    )
     exp.add_argument("directory", metavar="DIR")
     exp.set_defaults(handler=lambda a: _django(["export_register", a.directory]))
     return parser

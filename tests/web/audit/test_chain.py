@@ -34,8 +34,10 @@ def test_tampering_with_a_row_is_detected():
         record("test.thing.touch", data={"n": n})
     middle = AuditEvent.objects.order_by("id")[1]
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET action = %s WHERE id = %s",  # noqa: S608
-                       ["test.thing.forged", middle.pk])
+        cursor.execute(
+            f"UPDATE {TABLE} SET action = %s WHERE id = %s",  # noqa: S608
+            ["test.thing.forged", middle.pk],
+        )
     problems = verify_chain()
     assert problems == [f"event {middle.pk}: contents do not match its hash"]
 

@@ -35,8 +35,13 @@ def test_liquid_tags_are_removed():
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(None, ""), (512, "512 bytes"), (1_250_000_000, "1.2 GB"), (96_000_000_000, "96 GB"),
-     (3_400_000_000_000, "3.4 TB")],
+    [
+        (None, ""),
+        (512, "512 bytes"),
+        (1_250_000_000, "1.2 GB"),
+        (96_000_000_000, "96 GB"),
+        (3_400_000_000_000, "3.4 TB"),
+    ],
 )
 def test_sizes_read_like_people_write_them(value, shown):
     assert human_bytes(value) == shown

@@ -18,8 +18,18 @@ def test_accepts_dois_in_the_forms_people_write_them(given, expected):
 
 @pytest.mark.parametrize(
     "given",
-    ["", "ctpa", "11.23698/aida/ctpa", "10.23698", "10.23698/", "10.23698/aida/../../etc",
-     "10.23698/aida//x", "10.23698/<script>", "10.23698/a b", "10.12/x"],
+    [
+        "",
+        "ctpa",
+        "11.23698/aida/ctpa",
+        "10.23698",
+        "10.23698/",
+        "10.23698/aida/../../etc",
+        "10.23698/aida//x",
+        "10.23698/<script>",
+        "10.23698/a b",
+        "10.12/x",
+    ],
 )
 def test_refuses_what_is_not_a_doi_with_a_message_that_says_so(given):
     with pytest.raises(InvalidDOI) as caught:

@@ -18,7 +18,7 @@ from aidahub.web.register.models import Dataset
 from aidahub.web.register.records import record_for
 from tests.factories import make_dataset
 
-DEMO = Path(aidahub.web.register.__file__).parent / "demo" / "records"
+DEMO = Path(aidahub.web.register.__file__).parent / "fixtures" / "records"
 RECORDS = Path(__file__).parent / "records"
 NAMES = ["10.5072_example_hostile.md", "10.5072_example_swfr.md", "10.5072_example_synbrain.md"]
 

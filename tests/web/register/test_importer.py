@@ -29,7 +29,7 @@ from aidahub.web.register.models import (
 from aidahub.web.register.records import body_for
 from tests.factories import make_dataset
 
-DEMO = Path(aidahub.web.register.__file__).parent / "demo" / "records"
+DEMO = Path(aidahub.web.register.__file__).parent / "fixtures" / "records"
 RECORDS = Path(__file__).parent / "records"
 SWFR = "10.5072/example/swfr"
 SYNBRAIN = "10.5072/example/synbrain"

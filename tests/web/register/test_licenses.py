@@ -24,9 +24,10 @@ CTX = licenses.LicenseContext(
 def test_aida_license_is_the_isc_text_limited_to_the_consortium():
     text = licenses.render("aida", CTX)
     assert text.startswith("Copyright 2024 Example University\n\n")
-    assert ("distribute this data within AIDA (Analytic Imaging Diagnostics Arena "
-            "https://medtech4health.se/aida) for the purpose of medical diagnostics research"
-            in text)
+    assert (
+        "distribute this data within AIDA (Analytic Imaging Diagnostics Arena "
+        "https://medtech4health.se/aida) for the purpose of medical diagnostics research" in text
+    )
     assert "appear in all copies.\n\n" in text
     assert "cite" not in text and "author list" not in text
     assert text.endswith(licenses.DISCLAIMER)
@@ -34,9 +35,11 @@ def test_aida_license_is_the_isc_text_limited_to_the_consortium():
 
 def test_aida_by_license_cites_the_dataset_first_then_the_papers():
     text = licenses.render("aida-by", CTX, acknowledgement="Data from the Example study.")
-    assert ("publications resulting from the use of this data include the following "
-            "acknowledgement text \u201cData from the Example study.\u201d and cite the "
-            "following publications:") in text
+    assert (
+        "publications resulting from the use of this data include the following "
+        "acknowledgement text \u201cData from the Example study.\u201d and cite the "
+        "following publications:"
+    ) in text
     dataset_at = text.index("Wrist radiographs")
     paper_at = text.index("A made-up paper")
     assert dataset_at < paper_at
@@ -50,8 +53,9 @@ def test_aida_by_license_without_acknowledgement_only_asks_for_citations():
 
 def test_aida_ca_license_requires_named_coauthors():
     text = licenses.render("aida-ca", CTX, coauthors="Astrid Example and Cecilia Sample")
-    assert ("include the authors of this dataset Astrid Example and Cecilia Sample in the "
-            "author list.") in text
+    assert (
+        "include the authors of this dataset Astrid Example and Cecilia Sample in the author list."
+    ) in text
     everyone = licenses.render("aida-ca", CTX)
     assert "Astrid Example, Bertil Placeholder, and Cecilia Sample in the author list" in everyone
     assert "cite the following" not in everyone
@@ -113,9 +117,13 @@ def test_granted_license_text_cannot_be_edited():
 def test_describing_papers_are_cited_in_the_license():
     dataset = make_dataset(published=False)
     version = dataset.versions.get()
-    Publication.objects.create(dataset=dataset, version=version, relation="describes",
-                               title="Example et al. Nodules in CT. J Imaging 2024.",
-                               doi="10.5072/paper.7")
+    Publication.objects.create(
+        dataset=dataset,
+        version=version,
+        relation="describes",
+        title="Example et al. Nodules in CT. J Imaging 2024.",
+        doi="10.5072/paper.7",
+    )
     publish(dataset, version)
     text = version.licenses.get().rendered_text
     assert "Example et al. Nodules in CT. J Imaging 2024. doi:10.5072/paper.7" in text

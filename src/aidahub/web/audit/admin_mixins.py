@@ -18,8 +18,12 @@ class AuditedAdminMixin(admin.ModelAdmin):
     audit_prefix = "admin"
 
     def _record(self, request, action, obj, data):
-        record(f"{self.audit_prefix}.{obj._meta.model_name}.{action}", request=request,
-               obj=obj, data=data)
+        record(
+            f"{self.audit_prefix}.{obj._meta.model_name}.{action}",
+            request=request,
+            obj=obj,
+            data=data,
+        )
 
     def save_model(self, request, obj, form, change):
         before = {}
@@ -28,8 +32,9 @@ class AuditedAdminMixin(admin.ModelAdmin):
             before = _snapshot(previous) if previous else {}
         super().save_model(request, obj, form, change)
         after = _snapshot(obj)
-        diff = {k: {"before": before.get(k), "after": v} for k, v in after.items()
-                if before.get(k) != v}
+        diff = {
+            k: {"before": before.get(k), "after": v} for k, v in after.items() if before.get(k) != v
+        }
         self._record(request, "change" if change else "add", obj, {"changes": diff})
 
     def delete_model(self, request, obj):
@@ -44,6 +49,7 @@ class AuditedAdminMixin(admin.ModelAdmin):
         for instance in instances:
             is_new = instance.pk is None
             instance.save()
-            self._record(request, "add" if is_new else "change", instance,
-                         {"after": _snapshot(instance)})
+            self._record(
+                request, "add" if is_new else "change", instance, {"after": _snapshot(instance)}
+            )
         formset.save_m2m()

@@ -94,9 +94,7 @@ TEMPLATES = [
 
 _default_db = f"sqlite:///{DATA_DIR / 'aidahub.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(
-        get_str("AIDAHUB_DATABASE_URL", _default_db), conn_max_age=60
-    ),
+    "default": dj_database_url.parse(get_str("AIDAHUB_DATABASE_URL", _default_db), conn_max_age=60),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0

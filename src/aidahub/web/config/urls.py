@@ -16,5 +16,12 @@ urlpatterns = [
     # Only the register's sample images are public; ethics documents and other uploads live
     # elsewhere under MEDIA_ROOT and are never served from here.
     path("media/register/<path:path>", serve, {"document_root": settings.MEDIA_ROOT / "register"}),
+    # Image paths of records imported from the legacy register (/assets/images/<DOI>/...):
+    # copy the legacy site's assets/images folder to MEDIA_ROOT/register/assets/images.
+    path(
+        "assets/images/<path:path>",
+        serve,
+        {"document_root": settings.MEDIA_ROOT / "register" / "assets" / "images"},
+    ),
     path("", include("aidahub.web.register.urls")),
 ]

@@ -5,7 +5,9 @@ from django.shortcuts import render
 
 def _error(request, status: int, title: str, message: str):
     return render(
-        request, "core/error.html", {"status": status, "title": title, "message": message},
+        request,
+        "core/error.html",
+        {"status": status, "title": title, "message": message},
         status=status,
     )
 
@@ -20,7 +22,9 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return _error(
-        request, 404, "Not found",
+        request,
+        404,
+        "Not found",
         "There is nothing at this address. The dataset may have another DOI, or it may not "
         "be public.",
     )
@@ -28,7 +32,9 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error(
-        request, 500, "Something went wrong",
+        request,
+        500,
+        "Something went wrong",
         "The hub could not answer this request. The error has been logged; please try again "
         "later or contact the data director.",
     )

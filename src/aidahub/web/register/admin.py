@@ -59,7 +59,7 @@ _CONFIRM_PAGE = """{% extends "admin/base_site.html" %}{% load i18n %}
 <ul>{% for dataset in datasets %}<li>{{ dataset }}</li>{% endfor %}</ul>
 <form method="post" action="{{ action_url }}">{% csrf_token %}
 {% for dataset in datasets %}
-<input type="hidden" name="_selected_action" value="{{ dataset.pk }}">{% endfor %}
+<input type="hidden" name="{{ action_checkbox_name }}" value="{{ dataset.pk }}">{% endfor %}
 {% if action_name %}<input type="hidden" name="action" value="{{ action_name }}">{% endif %}
 <input type="hidden" name="apply" value="yes">
 <fieldset class="module aligned">{% for field in form %}<div class="form-row">

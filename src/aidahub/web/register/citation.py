@@ -60,7 +60,8 @@ def license_context(version, *, policy_version: str | None = None) -> LicenseCon
         dataset_citation=license_citation(version),
         paper_citations=paper_citations(version),
         author_names=author_names(version),
-        policy_version=policy_version or version.policy_version
+        policy_version=policy_version
+        or version.policy_version
         or policy_version_on(version.date_published),
     )
 
@@ -84,8 +85,13 @@ def bibtex_key(version) -> str:
 def bibtex(version, *, doi: str | None = None) -> str:
     doi = doi or version.dataset.concept_doi
     fields = [
-        ("author", " and ".join(f"{{{_bibtex_escape(n)}}}" if " " not in n.strip()
-                                else _bibtex_escape(n) for n in author_names(version))),
+        (
+            "author",
+            " and ".join(
+                f"{{{_bibtex_escape(n)}}}" if " " not in n.strip() else _bibtex_escape(n)
+                for n in author_names(version)
+            ),
+        ),
         ("title", f"{{{_bibtex_escape(version.title)}}}"),
         ("publisher", _bibtex_escape(version.publisher)),
         ("year", str(_year(version) or "")),

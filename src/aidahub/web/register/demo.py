@@ -50,7 +50,7 @@ from aidahub.web.register.vocab import modality_name
 
 DEMO_LOGIN_FILE = "demo-login.txt"
 DEMO_USERNAME = "director"
-RECORDS_DIR = Path(__file__).resolve().parent / "demo" / "records"
+RECORDS_DIR = Path(__file__).resolve().parent / "fixtures" / "records"
 DEMO_SEED = 20240315
 THUMBNAIL_SIZE = 320
 
@@ -1323,7 +1323,42 @@ def import_example_records(write: Write) -> list:
                 write(f"  warning: {warning}")
 
     paths = sorted(RECORDS_DIR.glob("*.md"))
-    return import_paths(paths, on_result=on_result).results
+    results = import_paths(paths, on_result=on_result).results
+    from aidahub.web.register.models import DatasetVersion
+
+    for result in results:
+        if result.doi and result.version:
+            version = DatasetVersion.objects.filter(
+                dataset__concept_doi=result.doi, version=result.version
+            ).first()
+            if version is not None:
+                draw_legacy_assets(version)
+    return results
+
+
+LEGACY_ASSETS = "/assets/images/"
+
+
+def draw_legacy_assets(version) -> None:
+    """Draw stand-in pictures where an example record points into the legacy /assets/images/.
+
+    On a real hub the data director copies the legacy site's images there instead.
+    """
+    kind = "xray" if set(version.modalities) & {"CR", "DX"} else "ct-head"
+    urls = [version.image]
+    for example in version.exampleimages.all():
+        urls += [example.url, example.thumbnail_url]
+    root = Path(settings.MEDIA_ROOT) / "register" / "assets" / "images"
+    for url in urls:
+        if not url or not url.startswith(LEGACY_ASSETS):
+            continue
+        target = (root / url[len(LEGACY_ASSETS) :]).resolve()
+        if not target.is_relative_to(root.resolve()) or target.is_file():
+            continue
+        img = DRAWERS[kind](random.Random(url))
+        if "thumbnail" in target.name:
+            img.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        _save_atomic(img.convert("RGB"), target)
 
 
 # --- Entry points ---------------------------------------------------------------------------

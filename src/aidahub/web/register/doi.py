@@ -14,8 +14,13 @@ from django.core.exceptions import ValidationError
 
 # DataCite: prefix "10." + registrant code, "/", suffix of printable characters.
 _DOI = re.compile(r"^10\.\d{4,9}(\.\d+)*/[A-Za-z0-9\-._;()/:]+$")
-_RESOLVERS = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/",
-              "doi:")
+_RESOLVERS = (
+    "https://doi.org/",
+    "http://doi.org/",
+    "https://dx.doi.org/",
+    "http://dx.doi.org/",
+    "doi:",
+)
 _VERSION_LABEL = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,29}$")
 
 

@@ -114,8 +114,14 @@ def _attribution(ctx: LicenseContext, acknowledgement: str) -> str:
     return f"{ack}cite the following publications:\n\n{citations}"
 
 
-def render(kind: str, ctx: LicenseContext, *, acknowledgement: str = "", coauthors: str = "",
-           custom_text: str = "") -> str:
+def render(
+    kind: str,
+    ctx: LicenseContext,
+    *,
+    acknowledgement: str = "",
+    coauthors: str = "",
+    custom_text: str = "",
+) -> str:
     """The full text of a license of *kind* (a ``LicenseKind`` value) for *ctx*."""
     if kind == "controlled-access":
         return CONTROLLED_ACCESS_TEXT.format(purpose=purpose_for(ctx.policy_version))
@@ -126,14 +132,20 @@ def render(kind: str, ctx: LicenseContext, *, acknowledgement: str = "", coautho
     if kind == "aida":
         body = f"{permission}."
     elif kind == "aida-by":
-        body = (f"{permission}, and that publications resulting from the use of this data "
-                f"{_attribution(ctx, acknowledgement)}")
+        body = (
+            f"{permission}, and that publications resulting from the use of this data "
+            f"{_attribution(ctx, acknowledgement)}"
+        )
     elif kind == "aida-ca":
-        body = (f"{permission}, and that publications resulting from the use of this data "
-                f"{_coauthorship(ctx, coauthors)}.")
+        body = (
+            f"{permission}, and that publications resulting from the use of this data "
+            f"{_coauthorship(ctx, coauthors)}."
+        )
     elif kind == "aida-by-ca":
-        body = (f"{permission}, and that publications resulting from the use of this data "
-                f"{_coauthorship(ctx, coauthors)} and {_attribution(ctx, acknowledgement)}")
+        body = (
+            f"{permission}, and that publications resulting from the use of this data "
+            f"{_coauthorship(ctx, coauthors)} and {_attribution(ctx, acknowledgement)}"
+        )
     else:
         raise ValueError(f"unknown license type {kind!r}")
     return f"{head}\n\n{body}\n\n{DISCLAIMER}"

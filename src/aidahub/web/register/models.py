@@ -49,8 +49,9 @@ class PriorityList(models.Model):
 
 
 class Priority(models.Model):
-    priority_list = models.ForeignKey(PriorityList, on_delete=models.CASCADE,
-                                      related_name="priorities")
+    priority_list = models.ForeignKey(
+        PriorityList, on_delete=models.CASCADE, related_name="priorities"
+    )
     number = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
@@ -58,8 +59,9 @@ class Priority(models.Model):
     class Meta:
         ordering = ["priority_list", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["priority_list", "number"],
-                                    name="unique_priority_number_per_list"),
+            models.UniqueConstraint(
+                fields=["priority_list", "number"], name="unique_priority_number_per_list"
+            ),
         ]
         verbose_name_plural = _("priorities")
 
@@ -68,22 +70,34 @@ class Priority(models.Model):
 
 
 class Dataset(models.Model):
-    concept_doi = models.CharField(_("concept DOI"), max_length=255, unique=True,
-                                   validators=[validate_doi])
+    concept_doi = models.CharField(
+        _("concept DOI"), max_length=255, unique=True, validators=[validate_doi]
+    )
     short_name = models.CharField(_("short name"), max_length=60)
-    state = models.CharField(max_length=20, choices=DatasetState.choices,
-                             default=DatasetState.DRAFT, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=DatasetState.choices, default=DatasetState.DRAFT, db_index=True
+    )
     hidden = models.BooleanField(
-        _("hidden (preview)"), default=False,
+        _("hidden (preview)"),
+        default=False,
         help_text=_("Shown only to staff, under a preview banner; absent from list and API."),
     )
     latest_version = models.ForeignKey(
-        "DatasetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "DatasetVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("The newest published version; the concept DOI leads here."),
     )
-    priority = models.ForeignKey(Priority, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="datasets",
-                                 help_text=_("The data priority this dataset serves."))
+    priority = models.ForeignKey(
+        Priority,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="datasets",
+        help_text=_("The data priority this dataset serves."),
+    )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,45 +127,64 @@ class DatasetVersion(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(_("version"), max_length=30)
     doi = models.CharField(_("DOI"), max_length=255, unique=True, validators=[validate_doi])
-    state = models.CharField(max_length=20, choices=VersionState.choices,
-                             default=VersionState.DRAFT)
+    state = models.CharField(
+        max_length=20, choices=VersionState.choices, default=VersionState.DRAFT
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     policy_version = models.CharField(
-        _("policy version"), max_length=20, blank=True,
+        _("policy version"),
+        max_length=20,
+        blank=True,
         help_text=_("Version of the sharing policy whose license templates were used."),
     )
 
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description (Markdown)"), blank=True)
-    additional = models.TextField(_("additional text (Markdown)"), blank=True,
-                                  help_text=_("The body of the record below the metadata."))
-    subject = models.CharField(_("field"), max_length=100, blank=True,
-                               help_text=_("Radiology, Pathology, ..."))
+    additional = models.TextField(
+        _("additional text (Markdown)"),
+        blank=True,
+        help_text=_("The body of the record below the metadata."),
+    )
+    subject = models.CharField(
+        _("field"), max_length=100, blank=True, help_text=_("Radiology, Pathology, ...")
+    )
     origin = models.CharField(_("origin"), max_length=50, blank=True)
     status = models.CharField(_("status"), max_length=50, blank=True)
     url = models.CharField(_("landing page URL"), max_length=500, blank=True)
     copyright_year = models.PositiveIntegerField(
-        _("copyright year"), null=True, blank=True,
+        _("copyright year"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1900), MaxValueValidator(2200)],
     )
     publisher = models.CharField(_("publisher"), max_length=300, blank=True)
     keywords = models.JSONField(_("keywords"), default=list, blank=True)
-    organs = models.JSONField(_("organs"), default=list, blank=True,
-                              help_text=_('[{"name": "Wrist", "sctid": "8205005"}]'))
-    modalities = models.JSONField(_("modalities"), default=list, blank=True,
-                                  help_text=_('DICOM modality codes, e.g. ["CT", "MR"]'))
+    organs = models.JSONField(
+        _("organs"),
+        default=list,
+        blank=True,
+        help_text=_('[{"name": "Wrist", "sctid": "8205005"}]'),
+    )
+    modalities = models.JSONField(
+        _("modalities"),
+        default=list,
+        blank=True,
+        help_text=_('DICOM modality codes, e.g. ["CT", "MR"]'),
+    )
     scanners = models.JSONField(_("scanners"), default=list, blank=True)
     stain = models.CharField(_("stain"), max_length=200, blank=True)
     phase = models.CharField(_("contrast phase"), max_length=200, blank=True)
     resolution = models.CharField(_("resolution"), max_length=200, blank=True)
     age_span = models.CharField(_("age span"), max_length=50, blank=True)
     number_of_scans = models.PositiveBigIntegerField(_("number of scans"), null=True, blank=True)
-    number_of_annotations = models.PositiveBigIntegerField(_("number of annotations"),
-                                                           null=True, blank=True)
+    number_of_annotations = models.PositiveBigIntegerField(
+        _("number of annotations"), null=True, blank=True
+    )
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     annotation_description = models.TextField(_("annotation description"), blank=True)
-    case_level_annotations = models.CharField(_("case-level annotations"), max_length=500,
-                                              blank=True)
+    case_level_annotations = models.CharField(
+        _("case-level annotations"), max_length=500, blank=True
+    )
     countries_shared = models.JSONField(_("countries shared with"), default=list, blank=True)
     image = models.CharField(_("main image"), max_length=500, blank=True)
     date_created = models.DateField(_("created"), null=True, blank=True)
@@ -161,11 +194,15 @@ class DatasetVersion(models.Model):
 
     # Fidelity with the legacy register format.
     repairs = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text=_("Values that had to be repaired on import: field, raw, repaired, why."),
     )
-    extra = models.JSONField(default=dict, blank=True,
-                             help_text=_("Record keys the hub does not model, kept for export."))
+    extra = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Record keys the hub does not model, kept for export."),
+    )
     content_hash = models.CharField(max_length=64, blank=True)
 
     # Denormalized, lower-cased text for search and sorting on every database.
@@ -179,8 +216,9 @@ class DatasetVersion(models.Model):
     class Meta:
         ordering = ["dataset", "-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "version"],
-                                    name="unique_version_label_per_dataset"),
+            models.UniqueConstraint(
+                fields=["dataset", "version"], name="unique_version_label_per_dataset"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,20 +254,28 @@ class DatasetVersion(models.Model):
             str(o.get("name", "")) for o in self.organs or [] if isinstance(o, dict)
         ).lower()[:500]
         parts = [
-            self.title, self.dataset.short_name if self.dataset_id else "", self.subject,
-            self.origin, self.status, self.description, " ".join(map(str, self.keywords or [])),
-            self.modality_text, self.organ_text, " ".join(map(str, self.scanners or [])),
-            self.stain, self.phase, self.annotation_description, self.doi,
+            self.title,
+            self.dataset.short_name if self.dataset_id else "",
+            self.subject,
+            self.origin,
+            self.status,
+            self.description,
+            " ".join(map(str, self.keywords or [])),
+            self.modality_text,
+            self.organ_text,
+            " ".join(map(str, self.scanners or [])),
+            self.stain,
+            self.phase,
+            self.annotation_description,
+            self.doi,
         ]
         self.search_text = " ".join(p for p in parts if p).lower()
-
 
 
 class _VersionPart(models.Model):
     """Something listed in order on a version; frozen with it once it is published."""
 
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE,
-                                related_name="%(class)ss")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="%(class)ss")
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -238,8 +284,11 @@ class _VersionPart(models.Model):
 
     def save(self, *args, **kwargs):
         if not kwargs.pop("allow_published_change", False):
-            state = DatasetVersion.objects.filter(pk=self.version_id).values_list(
-                "state", flat=True).first()
+            state = (
+                DatasetVersion.objects.filter(pk=self.version_id)
+                .values_list("state", flat=True)
+                .first()
+            )
             if state == VersionState.PUBLISHED:
                 raise ImmutableVersionError("the version is published and cannot change")
         super().save(*args, **kwargs)
@@ -274,8 +323,9 @@ class CopyrightHolder(_VersionPart):
 
     institution = models.CharField(_("research institution"), max_length=300, blank=True)
     institution_url = models.CharField(_("institution URL"), max_length=500, blank=True)
-    responsible_researcher = models.CharField(_("responsible researcher"), max_length=300,
-                                              blank=True)
+    responsible_researcher = models.CharField(
+        _("responsible researcher"), max_length=300, blank=True
+    )
     researcher_orcid = models.CharField(_("researcher ORCID iD"), max_length=100, blank=True)
 
     class Meta(_VersionPart.Meta):
@@ -330,20 +380,26 @@ class License(_VersionPart):
     identifier = models.CharField(_("identifier (URL)"), max_length=500, blank=True)
     abstract = models.TextField(_("summary"), blank=True)
     acknowledgement = models.TextField(
-        _("acknowledgement text"), blank=True,
+        _("acknowledgement text"),
+        blank=True,
         help_text=_("BY licenses: text publications must include (optional)."),
     )
     coauthors = models.CharField(
-        _("named co-authors"), max_length=500, blank=True,
+        _("named co-authors"),
+        max_length=500,
+        blank=True,
         help_text=_("CA licenses: the dataset authors to include (optional; all if blank)."),
     )
     custom_text = models.TextField(_("custom terms (Markdown)"), blank=True)
     review_date = models.DateField(
-        _("review date"), null=True, blank=True,
+        _("review date"),
+        null=True,
+        blank=True,
         help_text=_("CA licenses are for a limited time; staff are warned after this date."),
     )
     rendered_text = models.TextField(
-        _("text as granted"), blank=True,
+        _("text as granted"),
+        blank=True,
         help_text=_("Rendered when the version is published; never rewritten afterwards."),
     )
 
@@ -368,7 +424,10 @@ class Publication(models.Model):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="publications")
     version = models.ForeignKey(
-        DatasetVersion, null=True, blank=True, on_delete=models.CASCADE,
+        DatasetVersion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="describing_publications",
         help_text=_("Set for describing publications, which the version's license cites."),
     )
@@ -395,21 +454,25 @@ class EthicsApproval(models.Model):
     """The ethical approval a dataset is shared under; staff and request handlers only."""
 
     dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="ethics")
-    review_authority = models.CharField(_("review authority"), max_length=300,
-                                        default="Swedish Ethical Review Authority")
+    review_authority = models.CharField(
+        _("review authority"), max_length=300, default="Swedish Ethical Review Authority"
+    )
     diary_number = models.CharField(_("diary number"), max_length=100)
     approval_date = models.DateField(_("approval date"))
     research_institution = models.CharField(_("research institution"), max_length=300)
     responsible_researcher = models.CharField(_("responsible researcher"), max_length=300)
     document = models.FileField(_("approval document"), upload_to="private/ethics/%Y/", blank=True)
-    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, blank=True,
-                                       editable=False)
+    document_sha256 = models.CharField(
+        _("document SHA-256"), max_length=64, blank=True, editable=False
+    )
     sharing_sentences = models.TextField(
-        _("sentences about sharing"), blank=True,
+        _("sentences about sharing"),
+        blank=True,
         help_text=_("The exact sentences of the approval that allow sharing, quoted."),
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

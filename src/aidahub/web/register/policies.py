@@ -14,15 +14,6 @@ def is_staff(user) -> bool:
     return bool(user is not None and user.is_active and user.is_staff)
 
 
-def is_listed(dataset: Dataset) -> bool:
-    """In the list, the metrics and the API: published, not hidden, with a version."""
-    return (
-        dataset.state == DatasetState.PUBLISHED
-        and not dataset.hidden
-        and dataset.latest_version_id is not None
-    )
-
-
 def can_view_dataset(user, dataset: Dataset) -> bool:
     """May *user* open the dataset's landing page (a tombstone, once withdrawn)?"""
     if dataset.hidden or dataset.state == DatasetState.DRAFT:

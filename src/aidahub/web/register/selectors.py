@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import F, Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from aidahub.web.core.text import strip_liquid
 from aidahub.web.register import citation, licenses, services
@@ -319,7 +321,6 @@ class LandingPage:
 
     user: object
     resolved: Resolved
-    extra_versions: list = field(default_factory=list)
 
     @property
     def dataset(self) -> Dataset:
@@ -433,7 +434,7 @@ class LandingPage:
             full, small = safe_url(url), safe_url(thumb)
             if not image_available(small):
                 small = full if image_available(full) else ""
-            alt = caption or f"Example image {n} of {title}"
+            alt = caption or _("Example image %(n)s of %(title)s") % {"n": n, "title": title}
             images.append(
                 Image(full if image_available(full) else "", small, caption, alt, bool(small))
             )
@@ -657,10 +658,7 @@ def api_version_for_doi(doi: str) -> tuple[DatasetVersion | None, bool]:
     A published version of a listed dataset is found by its own DOI too. A withdrawn,
     not hidden dataset answers as withdrawn so the API can say 410, like its page.
     """
-    anonymous = None
-    resolved = dataset_for_doi(anonymous, doi)
+    resolved = dataset_for_doi(AnonymousUser(), doi)  # the public's view, whoever asks
     if resolved is None:
         return None, False
-    if resolved.withdrawn:
-        return resolved.version, True
-    return resolved.version, False
+    return resolved.version, resolved.withdrawn

@@ -79,8 +79,9 @@ def contact_warnings(version: DatasetVersion) -> list[str]:
     names = {c.name.strip().lower() for c in contacts}
     warnings = []
     if not contacts:
-        return ["no contacts: add at least the first author, the copyright holder and the "
-                "data director"]
+        return [
+            "no contacts: add at least the first author, the copyright holder and the data director"
+        ]
     without_email = [c.name for c in contacts if not c.email]
     if without_email:
         warnings.append(f"contacts without e-mail: {', '.join(without_email)}")
@@ -89,8 +90,10 @@ def contact_warnings(version: DatasetVersion) -> list[str]:
         warnings.append(f"the first author ({first.name}) is not a contact")
     holder_names = set()
     for holder in version.copyrightholders.all():
-        holder_names |= {holder.institution.strip().lower(),
-                         holder.responsible_researcher.strip().lower()} - {""}
+        holder_names |= {
+            holder.institution.strip().lower(),
+            holder.responsible_researcher.strip().lower(),
+        } - {""}
     if holder_names and not holder_names & names:
         warnings.append("no contact represents the copyright holder")
     if not any(c.is_hub_contact for c in contacts):
@@ -98,8 +101,9 @@ def contact_warnings(version: DatasetVersion) -> list[str]:
     return warnings
 
 
-def snapshot_licenses(version: DatasetVersion, policy_version: str, *,
-                      allow_published_change: bool = False) -> None:
+def snapshot_licenses(
+    version: DatasetVersion, policy_version: str, *, allow_published_change: bool = False
+) -> None:
     """Render each license's full text and keep it with the version as the terms granted.
 
     Only the importer, which mirrors the legacy register, re-renders a published version.
@@ -107,7 +111,10 @@ def snapshot_licenses(version: DatasetVersion, policy_version: str, *,
     ctx = license_context(version, policy_version=policy_version)
     for lic in version.licenses.all():
         lic.rendered_text = licenses.render(
-            lic.kind, ctx, acknowledgement=lic.acknowledgement, coauthors=lic.coauthors,
+            lic.kind,
+            ctx,
+            acknowledgement=lic.acknowledgement,
+            coauthors=lic.coauthors,
             custom_text=lic.custom_text or lic.abstract,
         )
         lic.save(update_fields=["rendered_text"], allow_published_change=allow_published_change)
@@ -130,8 +137,9 @@ def _lock(dataset: Dataset) -> Dataset:
     return Dataset.objects.select_for_update().get(pk=dataset.pk)
 
 
-def publish(dataset: Dataset, version: DatasetVersion | None = None, *, actor=None,
-            request=None) -> PublishResult:
+def publish(
+    dataset: Dataset, version: DatasetVersion | None = None, *, actor=None, request=None
+) -> PublishResult:
     """Publish a draft dataset (event ``publish``) or a new version of a published one."""
     with transaction.atomic():
         dataset = _lock(dataset)
@@ -148,8 +156,13 @@ def publish(dataset: Dataset, version: DatasetVersion | None = None, *, actor=No
         dataset.state = new_state
         dataset.latest_version = version
         dataset.save(update_fields=["state", "latest_version", "updated_at"])
-        record(f"register.dataset.{event}", actor=actor, request=request, obj=dataset,
-               data={"version": version.version, "doi": version.doi, "warnings": warnings})
+        record(
+            f"register.dataset.{event}",
+            actor=actor,
+            request=request,
+            obj=dataset,
+            data={"version": version.version, "doi": version.doi, "warnings": warnings},
+        )
     return PublishResult(dataset, version, warnings)
 
 
@@ -163,8 +176,13 @@ def withdraw(dataset: Dataset, reason: str, *, actor=None, request=None) -> Data
         dataset.withdrawal_reason = reason.strip()
         dataset.withdrawn_at = timezone.now()
         dataset.save(update_fields=["state", "withdrawal_reason", "withdrawn_at", "updated_at"])
-        record("register.dataset.withdraw", actor=actor, request=request, obj=dataset,
-               data={"reason": dataset.withdrawal_reason})
+        record(
+            "register.dataset.withdraw",
+            actor=actor,
+            request=request,
+            obj=dataset,
+            data={"reason": dataset.withdrawal_reason},
+        )
     return dataset
 
 
@@ -174,8 +192,13 @@ def reinstate(dataset: Dataset, *, actor=None, request=None) -> Dataset:
         dataset.state = next_state(dataset.state, Event.REINSTATE)
         dataset.withdrawn_at = None
         dataset.save(update_fields=["state", "withdrawn_at", "updated_at"])
-        record("register.dataset.reinstate", actor=actor, request=request, obj=dataset,
-               data={"previous_reason": dataset.withdrawal_reason})
+        record(
+            "register.dataset.reinstate",
+            actor=actor,
+            request=request,
+            obj=dataset,
+            data={"previous_reason": dataset.withdrawal_reason},
+        )
     return dataset
 
 
@@ -185,8 +208,12 @@ def ensure_hub_contact(version: DatasetVersion) -> Contact | None:
         return None
     position = version.contacts.count()
     return Contact.objects.create(
-        version=version, position=position, name=settings.DATA_DIRECTOR_NAME,
-        email=settings.DATA_DIRECTOR_EMAIL, kind="Person", is_hub_contact=True,
+        version=version,
+        position=position,
+        name=settings.DATA_DIRECTOR_NAME,
+        email=settings.DATA_DIRECTOR_EMAIL,
+        kind="Person",
+        is_hub_contact=True,
     )
 
 
@@ -230,22 +257,45 @@ def new_version(dataset: Dataset, label: str, *, actor=None, request=None) -> Da
             paper.id = None
             paper.version = draft
             paper.save()
-        record("register.version.create", actor=actor, request=request, obj=draft,
-               data={"from": source.version, "doi": draft.doi})
+        record(
+            "register.version.create",
+            actor=actor,
+            request=request,
+            obj=draft,
+            data={"from": source.version, "doi": draft.doi},
+        )
     return draft
 
 
-def record_use(dataset: Dataset, title: str, *, doi: str = "", url: str = "",
-               year: int | None = None, actor=None, request=None) -> Publication:
+def record_use(
+    dataset: Dataset,
+    title: str,
+    *,
+    doi: str = "",
+    url: str = "",
+    year: int | None = None,
+    actor=None,
+    request=None,
+) -> Publication:
     """Record a publication that used the dataset (shown as it appears; may prompt CA→BY)."""
     with transaction.atomic():
         position = dataset.publications.filter(relation=PublicationRelation.USES).count()
         pub = Publication.objects.create(
-            dataset=dataset, relation=PublicationRelation.USES, title=title, doi=doi, url=url,
-            year=year, position=position,
+            dataset=dataset,
+            relation=PublicationRelation.USES,
+            title=title,
+            doi=doi,
+            url=url,
+            year=year,
+            position=position,
         )
-        record("register.publication.add", actor=actor, request=request, obj=pub,
-               data={"dataset": dataset.concept_doi, "doi": doi})
+        record(
+            "register.publication.add",
+            actor=actor,
+            request=request,
+            obj=pub,
+            data={"dataset": dataset.concept_doi, "doi": doi},
+        )
     return pub
 
 

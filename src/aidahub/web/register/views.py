@@ -205,6 +205,12 @@ def landing(request, doi: str):
 @cache_public_page
 def metrics(request):
     data = selectors.register_metrics()
+    series = [
+        (_("Datasets per modality"), data.modalities, str),
+        (_("Datasets per organ"), data.organs, str),
+        (_("Datasets per country shared with"), data.countries, str),
+        (_("Size per field"), [(s, t.bytes) for s, t in data.per_subject], human_bytes),
+    ]
     return render(
         request,
         "register/metrics.html",
@@ -216,23 +222,8 @@ def metrics(request):
                 for subject, totals in data.per_subject
             ],
             "charts": [
-                (
-                    _("Datasets per modality"),
-                    charts.bar_chart(_("Datasets per modality"), data.modalities),
-                ),
-                (_("Datasets per organ"), charts.bar_chart(_("Datasets per organ"), data.organs)),
-                (
-                    _("Datasets per country shared with"),
-                    charts.bar_chart(_("Datasets per country shared with"), data.countries),
-                ),
-                (
-                    _("Size per field"),
-                    charts.bar_chart(
-                        _("Size per field"),
-                        [(s, t.bytes) for s, t in data.per_subject],
-                        formatter=human_bytes,
-                    ),
-                ),
+                (title, charts.bar_chart(title, rows, formatter=fmt, empty=_("No data")))
+                for title, rows, fmt in series
             ],
         },
     )

@@ -99,11 +99,13 @@ COUNTRIES: dict[str, str] = {
 
 def modality_name(code: str) -> str:
     """Readable name for a modality code; unknown codes are returned unchanged."""
-    return MODALITIES.get((code or "").strip().upper(), code)
+    code = "" if code is None else str(code)
+    return MODALITIES.get(code.strip().upper(), code)
 
 
 def country_name(code: str) -> str:
-    return COUNTRIES.get((code or "").strip().upper(), code)
+    code = "" if code is None else str(code)
+    return COUNTRIES.get(code.strip().upper(), code)
 
 
 def snomed_url(sctid: str | int | None) -> str:
