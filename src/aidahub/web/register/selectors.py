@@ -200,14 +200,23 @@ def safe_url(value: str) -> str:
     return ""
 
 
+def _local_roots() -> list[tuple[str, Path]]:
+    """URL prefixes the hub serves images from, and the folders behind them (config/urls)."""
+    media = Path(settings.MEDIA_ROOT)
+    return [
+        (settings.MEDIA_URL, media),
+        ("/assets/images/", media / "register" / "assets" / "images"),
+    ]
+
+
 def _local_file(url: str) -> Path | None:
-    """The file behind a /media/ URL, or None when it is not a local media URL."""
-    media = settings.MEDIA_URL
-    if not url.startswith(media):
-        return None
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / unquote(url[len(media) :])).resolve()
-    return path if path.is_relative_to(root) else root
+    """The file behind a local image URL, or None when the hub does not serve the URL."""
+    for prefix, folder in _local_roots():
+        if url.startswith(prefix):
+            root = folder.resolve()
+            path = (root / unquote(url[len(prefix) :])).resolve()
+            return path if path.is_relative_to(root) else root
+    return None
 
 
 def image_available(url: str) -> bool:
