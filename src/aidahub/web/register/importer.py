@@ -679,6 +679,10 @@ def _known_key(key: str, known: tuple[str, ...]) -> str | None:
     return squashed[close[0]] if close else None
 
 
+# Keys that some records use for a field the register knows under another name.
+_KEY_ALIASES: dict[str, dict[str, str]] = {"other": {"numberOfImages": "numberOfScans"}}
+
+
 def _fix_keys(r: _Reader, node: Any, pattern: str, path: str) -> Any:
     """Misspelled keys are read as the key they were meant to be (and written back as found)."""
     if isinstance(node, list):
@@ -690,14 +694,16 @@ def _fix_keys(r: _Reader, node: Any, pattern: str, path: str) -> Any:
     for raw_key, value in node.items():
         key = str(raw_key) if not isinstance(raw_key, str) else raw_key
         if known and key not in known:
-            meant = _known_key(key, known)
+            alias = _KEY_ALIASES.get(pattern, {}).get(key)
+            meant = alias or _known_key(key, known)
             if meant and meant not in node and meant not in fixed:
                 r.alias(path, key, meant)
+                what = "key" if alias else "misspelled key"
                 r.repair(
                     _join(path, meant),
                     key,
                     meant,
-                    f"misspelled key {key!r} read as {meant!r} (written back as found)",
+                    f"{what} {key!r} read as {meant!r} (written back as found)",
                     restore=True,
                     kind="key",
                     line=r.line(_join(path, key)),
@@ -792,12 +798,48 @@ def _label(r: _Reader, concept_doi: str, datacite: dict) -> str:
     return label
 
 
+_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
+
+
+def orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 MOD 11-2, the check digit ORCID iDs end with."""
+    digits = orcid.replace("-", "")
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+def _orcid(r: _Reader, path: str, value: Any, model, name: str) -> str:
+    """An ORCID iD as written (URL or bare), without stray whitespace or empty placeholders."""
+    text = _field_text(r, path, value, model, name)
+    clean = text.strip()
+    if not clean:
+        return ""
+    found = _ORCID.search(clean)
+    if found is None:
+        r.repair(path, text, "", f"{_quote(text)} holds no ORCID iD: left empty", restore=True)
+        return ""
+    if clean != text:
+        r.repair(path, text, clean, "white space around the ORCID iD removed", restore=True)
+    if not orcid_checksum_ok(found.group(1)):
+        r.repair(
+            path,
+            clean,
+            clean,
+            f"ORCID iD {found.group(1)} fails its check digit: kept, but please check it",
+            restore=False,
+        )
+    return clean
+
+
 def _authors(r: _Reader, value: Any) -> list[dict]:
     authors = []
     for path, item in _items(r, "datacite.author", value, "name"):
         authors.append({
             "name": _field_text(r, f"{path}.name", item.pop("name", None), Author, "name"),
-            "orcid": _field_text(r, f"{path}.@id", item.pop("@id", None), Author, "orcid"),
+            "orcid": _orcid(r, f"{path}.@id", item.pop("@id", None), Author, "orcid"),
             "kind": _kind(r, f"{path}.@type", item.pop("@type", None), PartyKind.PERSON),
             "affiliation": _field_text(r, f"{path}.affiliation", item.pop("affiliation", None),
                                        Author, "affiliation"),
@@ -822,7 +864,7 @@ def _holders(r: _Reader, value: Any) -> list[dict]:
             name = _field_text(
                 r, f"{path}.name", item.pop("name", None), CopyrightHolder, "responsible_researcher"
             ).strip()
-            orcid = _field_text(
+            orcid = _orcid(
                 r, f"{path}.@id", item.pop("@id", None), CopyrightHolder, "researcher_orcid"
             )
             if after_institution:
@@ -860,18 +902,28 @@ def _holders(r: _Reader, value: Any) -> list[dict]:
     return holders
 
 
-def _is_hub_contact(kind: str, name: str, email: str, identifier: str, publisher: str) -> bool:
+def _host(url: str) -> str:
+    return (urlsplit(url.strip()).hostname or "") if url else ""
+
+
+def _is_hub_contact(
+    kind: str, name: str, email: str, identifier: str, publisher: str, record_url: str = ""
+) -> bool:
+    """Is this contact the hub itself (the policy's "contact person from AIDA")?
+
+    Legacy records name the hub as an Organization whose @id is the register's address; the
+    register may have moved since, so the host of the record's own landing-page URL counts.
+    """
     if email and email.lower() == settings.DATA_DIRECTOR_EMAIL.lower():
         return True
     if kind != PartyKind.ORGANIZATION:
         return False
-    base = settings.BASE_URL.rstrip("/").lower()
-    return bool(identifier and identifier.rstrip("/").lower() == base) or bool(
-        publisher and name.strip().lower() == publisher.strip().lower()
-    )
+    hub_hosts = {_host(settings.BASE_URL), _host(record_url)} - {""}
+    names = {settings.HUB_NAME.strip().lower(), publisher.strip().lower()} - {""}
+    return _host(identifier) in hub_hosts or name.strip().lower() in names
 
 
-def _contacts(r: _Reader, value: Any, publisher: str) -> list[dict]:
+def _contacts(r: _Reader, value: Any, publisher: str, record_url: str = "") -> list[dict]:
     contacts = []
     for path, item in _items(r, "datacite.provider", value, "name"):
         contact = {
@@ -881,8 +933,14 @@ def _contacts(r: _Reader, value: Any, publisher: str) -> list[dict]:
                                       "identifier"),
             "kind": _kind(r, f"{path}.@type", item.pop("@type", None), PartyKind.PERSON),
         }  # fmt: skip
+        contact["identifier"] = contact["identifier"].strip()
         contact["is_hub_contact"] = _is_hub_contact(
-            contact["kind"], contact["name"], contact["email"], contact["identifier"], publisher
+            contact["kind"],
+            contact["name"],
+            contact["email"],
+            contact["identifier"],
+            publisher,
+            record_url,
         )
         contacts.append(contact)
         r.keep_unknown(path, item)
@@ -1160,7 +1218,7 @@ def parse_record(text: str, source: str) -> ParsedRecord:
         short_name=short_name or concept_doi.rsplit("/", 1)[-1].upper()[:60], hidden=hidden,
         fields=fields, authors=_authors(r, datacite.pop("author", None)),
         holders=_holders(r, datacite.pop("copyrightHolder", None)),
-        contacts=_contacts(r, datacite.pop("provider", None), publisher),
+        contacts=_contacts(r, datacite.pop("provider", None), publisher, fields["url"]),
         images=_images(r, other.pop("exampleImage", None)),
         licenses=_licenses(r, datacite.pop("license", None)),
         publications=_publications(r, datacite.pop("citation", None)),
