@@ -8,7 +8,7 @@ VAR := var
 export AIDAHUB_DATA_DIR ?= $(CURDIR)/$(VAR)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aidahub
 
-.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench clean
+.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench bench-deps clean
 
 install: $(STAMP)
 
@@ -48,7 +48,11 @@ pytest-postgres: install
 
 test: install lint check-django pytest-sqlite pytest-postgres
 
-bench: install
+bench-deps:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx)
+
+bench: install bench-deps
 	$(BIN)/python benchmarks/register.py
 
 clean:
