@@ -1,7 +1,8 @@
 """The ``aidahub`` command.
 
 ``aidahub run`` serves the hub, ``aidahub manage ...`` reaches Django's management commands,
-``aidahub register import|export`` moves records in the legacy register format.
+``aidahub register import|export`` moves records in the legacy register format,
+``aidahub deid run|keygen|key destroy|profiles`` de-identifies DICOM data without the hub.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from aidahub import __version__
 
@@ -32,6 +34,123 @@ def _run(args: argparse.Namespace) -> int:
     if not args.reload:
         argv.append("--noreload")
     return _django(["serve_hub", *argv[1:]])
+
+
+def _deid_keygen(args: argparse.Namespace) -> int:
+    from aidahub.deid.keys import generate_key
+
+    try:
+        key = generate_key(Path(args.keyfile))
+    except (FileExistsError, OSError) as exc:
+        print(f"aidahub deid keygen: {exc}", file=sys.stderr)
+        return 1
+    print(f"key {key.key_id} written to {args.keyfile} (readable by its owner only)")
+    print("Keep it apart from the data. Destroying it makes pseudonymous output anonymous.")
+    return 0
+
+
+def _deid_destroy(args: argparse.Namespace) -> int:
+    from aidahub.deid.keys import destroy_key
+
+    try:
+        record = destroy_key(Path(args.keyfile))
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f"aidahub deid key destroy: {exc}", file=sys.stderr)
+        return 1
+    print(f"destroyed key {record.key_id} at {record.destroyed_at} by {record.who}")
+    return 0
+
+
+def _deid_profiles(args: argparse.Namespace) -> int:
+    from aidahub.deid.profile import PROFILE_NAMES, load_profile
+
+    for name in PROFILE_NAMES:
+        profile = load_profile(name)
+        print(f"{name:12} {len(profile.keep):4} elements kept")
+    return 0
+
+
+def _deid_run(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from aidahub.deid.batch import RunError, run
+    from aidahub.deid.keys import KeyFileError, load_key
+    from aidahub.deid.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+        key = load_key(Path(args.key) if args.key else None)
+    except (ProfileError, KeyFileError, OSError) as exc:
+        print(f"aidahub deid run: {exc}", file=sys.stderr)
+        return 2
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, disable=not sys.stderr.isatty() or args.quiet) as progress:
+        task = progress.add_task("de-identifying", total=None)
+
+        def on_file(outcome, done, total):
+            progress.update(task, completed=done, total=total)
+
+        try:
+            summary = run(Path(args.input), Path(args.output), profile=profile, key=key,
+                          quarantine_dir=Path(args.quarantine) if args.quarantine else None,
+                          on_file=on_file)
+        except RunError as exc:
+            print(f"aidahub deid run: {exc}", file=sys.stderr)
+            return 2
+    print(f"{summary.count('written')} written, {summary.count('excluded')} excluded, "
+          f"{summary.count('quarantined')} quarantined in {summary.seconds:.1f} s "
+          f"(profile {profile.name}, key {key.key_id})")
+    for outcome in ("excluded", "quarantined"):
+        for reason, count in sorted(summary.reasons(outcome).items()):
+            print(f"  {outcome} {reason}: {count}")
+    print(f"report: {summary.output_dir.name}.report.json beside the output folder")
+    return 0
+
+
+def _add_deid(sub) -> None:
+    deid = sub.add_parser(
+        "deid", help="de-identify DICOM files (no hub needed)",
+        description="De-identify DICOM data following the sharing policy's anonymization "
+                    "levels; pseudonyms, UIDs and date shifts are derived from a secret key.")
+    actions = deid.add_subparsers(dest="deid_command", metavar="{run,keygen,key,profiles}",
+                                  required=True)
+    run = actions.add_parser(
+        "run", help="de-identify a folder into another folder",
+        description="Walk IN and write OUT as patient/study/series/instance under pseudonyms. "
+                    "Unreadable files go to a quarantine folder outside OUT; excluded images "
+                    "are listed in OUT.report.json beside OUT and never copied.")
+    run.add_argument("input", metavar="IN")
+    run.add_argument("output", metavar="OUT")
+    run.add_argument("--profile", required=True,
+                     help="images-only, scanner, time-period, exam-type, diagnosis, or a "
+                          "profile file")
+    run.add_argument("--key", metavar="KEYFILE",
+                     help="the key file (default: the AIDAHUB_DEID_KEY environment variable)")
+    run.add_argument("--quarantine", metavar="DIR", help="default: OUT.quarantine beside OUT")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_deid_run)
+    keygen = actions.add_parser("keygen", help="create a secret key file",
+                                description="Create a key readable by its owner only and "
+                                            "print its ID. Keep it apart from the data.")
+    keygen.add_argument("keyfile", metavar="KEYFILE")
+    keygen.set_defaults(handler=_deid_keygen)
+    key = actions.add_parser("key", help="manage a key", description="Manage a key.")
+    key_actions = key.add_subparsers(dest="key_command", metavar="{destroy}", required=True)
+    destroy = key_actions.add_parser(
+        "destroy", help="overwrite and delete a key, printing a destruction record",
+        description="Overwrite and delete the key file. Without the key, pseudonyms can no "
+                    "longer be linked back: pseudonymous output becomes anonymous.")
+    destroy.add_argument("keyfile", metavar="KEYFILE")
+    destroy.set_defaults(handler=_deid_destroy)
+    profiles = actions.add_parser("profiles", help="list the built-in profiles")
+    profiles.set_defaults(handler=_deid_profiles)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("directory", metavar="DIR")
     exp.set_defaults(handler=lambda a: _django(["export_register", a.directory]))
+    _add_deid(sub)
     return parser
 
 
