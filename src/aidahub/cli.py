@@ -37,11 +37,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _deid_keygen(args: argparse.Namespace) -> int:
-    from aidahub.deid.keys import generate_key
+    from aidahub.deid.keys import KeyFileError, generate_key
 
     try:
         key = generate_key(Path(args.keyfile))
-    except (FileExistsError, OSError) as exc:
+    except (KeyFileError, OSError) as exc:
         print(f"aidahub deid keygen: {exc}", file=sys.stderr)
         return 1
     print(f"key {key.key_id} written to {args.keyfile} (readable by its owner only)")
@@ -50,11 +50,11 @@ def _deid_keygen(args: argparse.Namespace) -> int:
 
 
 def _deid_destroy(args: argparse.Namespace) -> int:
-    from aidahub.deid.keys import destroy_key
+    from aidahub.deid.keys import KeyFileError, destroy_key
 
     try:
         record = destroy_key(Path(args.keyfile))
-    except (FileNotFoundError, OSError, ValueError) as exc:
+    except (KeyFileError, OSError) as exc:
         print(f"aidahub deid key destroy: {exc}", file=sys.stderr)
         return 1
     print(f"destroyed key {record.key_id} at {record.destroyed_at} by {record.who}")

@@ -8,27 +8,25 @@ version" instead.
 
 from __future__ import annotations
 
-import functools
-import re
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template import engines
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from aidahub.web.audit.admin_mixins import AuditedAdminMixin
-from aidahub.web.audit.services import record
 from aidahub.web.register import services
+from aidahub.web.register.admin_actions import (
+    DatasetActionsMixin,
+    add_hub_contact,
+    admin_url,
+    next_version_label,
+    show_warnings,
+)
 from aidahub.web.register.doi import InvalidDOI, version_doi
 from aidahub.web.register.models import (
     Author,
@@ -47,42 +45,6 @@ from aidahub.web.register.models import (
     PublicationRelation,
 )
 
-# Intermediate pages (withdraw reason, new version label) extend the admin's own base page,
-# so they need no template files of their own.
-_CONFIRM_PAGE = """{% extends "admin/base_site.html" %}{% load i18n %}
-{% block breadcrumbs %}<div class="breadcrumbs">
-<a href="{% url 'admin:index' %}">{% translate 'Home' %}</a> &rsaquo;
-<a href="{% url 'admin:register_dataset_changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
-&rsaquo; {{ title }}</div>{% endblock %}
-{% block content %}<div id="content-main">
-<p>{{ intro }}</p>
-<ul>{% for dataset in datasets %}<li>{{ dataset }}</li>{% endfor %}</ul>
-<form method="post" action="{{ action_url }}">{% csrf_token %}
-{% for dataset in datasets %}
-<input type="hidden" name="{{ action_checkbox_name }}" value="{{ dataset.pk }}">{% endfor %}
-{% if action_name %}<input type="hidden" name="action" value="{{ action_name }}">{% endif %}
-<input type="hidden" name="apply" value="yes">
-<fieldset class="module aligned">{% for field in form %}<div class="form-row">
-{{ field.errors }}{{ field.label_tag }} {{ field }}
-{% if field.help_text %}<div class="help">{{ field.help_text }}</div>{% endif %}
-</div>{% endfor %}</fieldset>
-<div class="submit-row"><input type="submit" class="default" value="{{ submit_label }}">
-<a href="{{ cancel_url }}" class="button cancel-link">{% translate 'Cancel' %}</a></div>
-</form></div>{% endblock %}"""
-
-
-@functools.cache
-def _confirm_template():
-    return engines["django"].from_string(_CONFIRM_PAGE)
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason for withdrawal"),
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text=gettext_lazy("Shown on the dataset's tombstone page. Nothing is deleted."),
-    )
-
 
 class _OrderedPartForm(forms.ModelForm):
     """Parts listed in order (authors, contacts, ...); the admin supplies Meta."""
@@ -100,37 +62,6 @@ class _OrderedPartForm(forms.ModelForm):
         if cleaned.get("position") is None and self.instance.pk is None:
             self.instance.position = None  # placed at the end by _fill_positions
         return cleaned
-
-
-class NewVersionForm(forms.Form):
-    label = forms.CharField(
-        label=gettext_lazy("New version"),
-        max_length=30,
-        help_text=gettext_lazy(
-            "For example 1.1. The version's DOI is the concept DOI followed by .v and this label."
-        ),
-    )
-
-
-def next_version_label(dataset: Dataset) -> str:
-    """The next free minor version after the newest one: 1.0 -> 1.1, 2 -> 3, beta -> beta.1."""
-    taken = set(dataset.versions.values_list("version", flat=True))
-    newest = dataset.latest_version or dataset.versions.order_by("-id").first()
-    label = newest.version if newest else "0"
-    while label in taken or label == "0":
-        match = re.search(r"(\d+)$", label)
-        label = f"{label[: match.start()]}{int(match.group(1)) + 1}" if match else f"{label}.1"
-    return label
-
-
-def _admin_url(obj, view: str = "change") -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[obj.pk])
-
-
-def _warn(request, warnings: list[str]) -> None:
-    for warning in warnings:
-        messages.warning(request, warning)
 
 
 class _NoBulkDeleteMixin:
@@ -182,8 +113,19 @@ class UsedByPublicationInline(admin.TabularInline):
         return super().get_queryset(request).filter(relation=PublicationRelation.USES)
 
 
+# Set by the lifecycle services (and by Django), never in a form.
+_STATE_FIELDS = (
+    "state",
+    "latest_version",
+    "withdrawal_reason",
+    "withdrawn_at",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(Dataset)
-class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
+class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "short_name",
         "concept_doi",
@@ -212,19 +154,7 @@ class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["concept_doi", "short_name", "hidden", "priority"]}),
-        (
-            gettext_lazy("State"),
-            {
-                "fields": [
-                    "state",
-                    "latest_version",
-                    "withdrawal_reason",
-                    "withdrawn_at",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        (gettext_lazy("State"), {"fields": _STATE_FIELDS}),
         (gettext_lazy("Versions"), {"fields": ["version_list"]}),
     ]
 
@@ -245,7 +175,7 @@ class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
             '<li><a href="{}">{} — {}</a> ({}{})</li>',
             (
                 (
-                    _admin_url(v),
+                    admin_url(v),
                     v.version,
                     v.doi,
                     v.get_state_display(),
@@ -264,15 +194,7 @@ class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         return format_html("<ul>{}</ul><p>{}</p>", rows, links)
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = [
-            "state",
-            "latest_version",
-            "withdrawal_reason",
-            "withdrawn_at",
-            "created_at",
-            "updated_at",
-            "version_list",
-        ]
+        readonly = [*_STATE_FIELDS, "version_list"]
         if obj is not None and obj.state != DatasetState.DRAFT:
             # The concept DOI is registered once the dataset is published.
             readonly.append("concept_doi")
@@ -294,9 +216,9 @@ class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         if request.method == "GET":
             dataset = self.get_object(request, object_id)
             if dataset is not None:
-                _warn(request, services.license_warnings(dataset))
+                show_warnings(request, services.license_warnings(dataset))
                 if dataset.latest_version is not None:
-                    _warn(request, services.contact_warnings(dataset.latest_version))
+                    show_warnings(request, services.contact_warnings(dataset.latest_version))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
@@ -318,170 +240,6 @@ class DatasetAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         )
         return HttpResponseRedirect(
             reverse("admin:register_datasetversion_add") + f"?dataset={obj.pk}"
-        )
-
-    # Actions -------------------------------------------------------------------------------
-
-    @admin.action(
-        description=gettext_lazy("Publish the draft version of selected datasets"),
-        permissions=["change"],
-    )
-    def publish_selected(self, request, queryset):
-        for dataset in queryset:
-            try:
-                result = services.publish(dataset, actor=request.user, request=request)
-            except services.InvalidTransition as exc:
-                messages.error(request, f"{dataset.short_name}: {exc}")
-                continue
-            messages.success(
-                request,
-                _("%(name)s: version %(version)s published as %(doi)s.")
-                % {
-                    "name": dataset.short_name,
-                    "version": result.version.version,
-                    "doi": result.version.doi,
-                },
-            )
-            _warn(request, [f"{dataset.short_name}: {w}" for w in result.warnings])
-
-    @admin.action(description=gettext_lazy("Withdraw selected datasets…"), permissions=["change"])
-    def withdraw_selected(self, request, queryset):
-        form = WithdrawForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = 0
-            for dataset in queryset:
-                try:
-                    services.withdraw(
-                        dataset, form.cleaned_data["reason"], actor=request.user, request=request
-                    )
-                    done += 1
-                except (services.InvalidTransition, ValueError) as exc:
-                    messages.error(request, f"{dataset.short_name}: {exc}")
-            if done:
-                messages.success(
-                    request,
-                    ngettext("%(count)d dataset withdrawn.", "%(count)d datasets withdrawn.", done)
-                    % {"count": done},
-                )
-            return None
-        return self._confirm_page(
-            request,
-            queryset,
-            form,
-            title=_("Withdraw datasets"),
-            intro=_(
-                "The landing pages of these datasets will show a tombstone with the "
-                "reason below. Their records, versions and files are kept."
-            ),
-            submit_label=_("Withdraw"),
-            action_name="withdraw_selected",
-            action_url=reverse("admin:register_dataset_changelist"),
-        )
-
-    @admin.action(
-        description=gettext_lazy("Reinstate selected withdrawn datasets"), permissions=["change"]
-    )
-    def reinstate_selected(self, request, queryset):
-        for dataset in queryset:
-            try:
-                services.reinstate(dataset, actor=request.user, request=request)
-            except services.InvalidTransition as exc:
-                messages.error(request, f"{dataset.short_name}: {exc}")
-                continue
-            messages.success(request, _("%(name)s reinstated.") % {"name": dataset.short_name})
-
-    @admin.action(
-        description=gettext_lazy("Start a new version of selected datasets"), permissions=["change"]
-    )
-    def new_version_selected(self, request, queryset):
-        for dataset in queryset:
-            self._start_new_version(request, dataset, next_version_label(dataset))
-
-    # A page for one dataset's new version, where staff choose the label -------------------
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.new_version_view)
-        return [
-            path("<int:object_id>/new-version/", view, name="register_dataset_new_version"),
-            *super().get_urls(),
-        ]
-
-    def new_version_view(self, request, object_id: int):
-        dataset = get_object_or_404(Dataset, pk=object_id)
-        if not self.has_change_permission(request, dataset):
-            raise PermissionDenied
-        if request.method == "POST":
-            form = NewVersionForm(request.POST)
-            if form.is_valid():
-                draft = self._start_new_version(request, dataset, form.cleaned_data["label"])
-                if draft is not None:
-                    return HttpResponseRedirect(_admin_url(draft))
-        else:
-            form = NewVersionForm(initial={"label": next_version_label(dataset)})
-        return self._confirm_page(
-            request,
-            [dataset],
-            form,
-            title=_("Start a new version"),
-            intro=_(
-                "A new draft version copies the newest version with its authors, "
-                "copyright holders, contacts, images, licenses and describing "
-                "publications. Published versions stay as they are."
-            ),
-            submit_label=_("Start the new version"),
-            action_name="",
-            action_url=request.path,
-        )
-
-    def _start_new_version(self, request, dataset: Dataset, label: str):
-        try:
-            draft = services.new_version(dataset, label, actor=request.user, request=request)
-        except (ValueError, InvalidDOI) as exc:
-            messages.error(request, f"{dataset.short_name}: {exc}")
-            return None
-        _add_hub_contact(request, draft)
-        messages.success(
-            request,
-            format_html(
-                '{}: <a href="{}">{}</a>',
-                dataset.short_name,
-                _admin_url(draft),
-                _("draft version %(version)s started") % {"version": draft.version},
-            ),
-        )
-        return draft
-
-    def _confirm_page(
-        self, request, datasets, form, *, title, intro, submit_label, action_name, action_url
-    ):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": title,
-            "intro": intro,
-            "datasets": list(datasets),
-            "form": form,
-            "submit_label": submit_label,
-            "action_name": action_name,
-            "action_url": action_url,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "cancel_url": reverse("admin:register_dataset_changelist"),
-        }
-        return TemplateResponse(request, _confirm_template(), context)
-
-
-def _add_hub_contact(request, version: DatasetVersion) -> None:
-    """The policy advises a hub contact such as the data director on every dataset."""
-    contact = services.ensure_hub_contact(version)
-    if contact is not None:
-        record(
-            "admin.contact.add",
-            request=request,
-            obj=contact,
-            data={
-                "after": {"name": contact.name, "email": contact.email},
-                "why": "hub contact added to a new draft version",
-            },
         )
 
 
@@ -748,7 +506,7 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
                     ),
                 )
             else:
-                _warn(request, services.contact_warnings(version))
+                show_warnings(request, services.contact_warnings(version))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
@@ -762,7 +520,7 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            _add_hub_contact(request, form.instance)
+            add_hub_contact(request, form.instance)
 
 
 def _new_rows(formset):

@@ -224,15 +224,12 @@ class DatasetVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
 
-    def save(self, *args, **kwargs):
-        allow = kwargs.pop("allow_published_change", False)
-        if self.pk and not allow:
-            stored = type(self).objects.filter(pk=self.pk).values_list("state", flat=True).first()
-            if stored == VersionState.PUBLISHED:
-                raise ImmutableVersionError(
-                    f"version {self.version} of {self.dataset.concept_doi} is published and "
-                    "cannot change; make a new version instead"
-                )
+    def save(self, *args, allow_published_change: bool = False, **kwargs):
+        if self.pk and not allow_published_change and _stored_as_published(self.pk):
+            raise ImmutableVersionError(
+                f"version {self.version} of {self.dataset.concept_doi} is published and "
+                "cannot change; make a new version instead"
+            )
         self.refresh_search_columns()
         super().save(*args, **kwargs)
 
@@ -272,6 +269,17 @@ class DatasetVersion(models.Model):
         self.search_text = " ".join(p for p in parts if p).lower()
 
 
+def _stored_as_published(version_id) -> bool:
+    """Is the version published as stored, whatever an object in memory says?
+
+    Both a version and its parts ask before saving: a published version never changes
+    (policy: terms already granted are never rewritten) unless the caller passes
+    ``allow_published_change=True``, as only the importer does.
+    """
+    state = DatasetVersion.objects.filter(pk=version_id).values_list("state", flat=True).first()
+    return state == VersionState.PUBLISHED
+
+
 class _VersionPart(models.Model):
     """Something listed in order on a version; frozen with it once it is published."""
 
@@ -282,15 +290,9 @@ class _VersionPart(models.Model):
         abstract = True
         ordering = ["position", "id"]
 
-    def save(self, *args, **kwargs):
-        if not kwargs.pop("allow_published_change", False):
-            state = (
-                DatasetVersion.objects.filter(pk=self.version_id)
-                .values_list("state", flat=True)
-                .first()
-            )
-            if state == VersionState.PUBLISHED:
-                raise ImmutableVersionError("the version is published and cannot change")
+    def save(self, *args, allow_published_change: bool = False, **kwargs):
+        if not allow_published_change and _stored_as_published(self.version_id):
+            raise ImmutableVersionError("the version is published and cannot change")
         super().save(*args, **kwargs)
 
 

@@ -1,4 +1,8 @@
-"""The register's pages. Reads go through selectors; who sees what is in policies."""
+"""The register's pages.
+
+Reads go through selectors; who sees what is in policies; presenters make what a page shows
+of a dataset.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from aidahub.web.core.text import human_bytes
-from aidahub.web.register import charts, citation, search, selectors
+from aidahub.web.register import charts, citation, presenters, search, selectors
 from aidahub.web.register.doi import InvalidDOI, doi_url
+from aidahub.web.register.metrics import home_counts, register_metrics
 from aidahub.web.register.signals import register_generation
 
 PER_PAGE = 50
@@ -64,8 +69,8 @@ def home(request):
         "register/home.html",
         {
             "nav": "home",
-            "totals": selectors.home_counts(),
-            "recent": [selectors.list_row(v) for v in selectors.recent_versions()],
+            "totals": home_counts(),
+            "recent": [presenters.list_row(v) for v in selectors.recent_versions()],
         },
     )
 
@@ -139,7 +144,7 @@ def dataset_list(request):
             "sort": sort,
             "headers": _headers(sort),
             "page": page,
-            "rows": [selectors.list_row(v) for v in page.object_list],
+            "rows": [presenters.list_row(v) for v in page.object_list],
             "page_range": page.paginator.get_elided_page_range(
                 page.number, on_each_side=2, on_ends=1
             ),
@@ -196,7 +201,7 @@ def landing(request, doi: str):
         "register/landing.html",
         {
             "nav": "datasets",
-            "page": selectors.landing_page(request.user, resolved),
+            "page": presenters.landing_page(request.user, resolved),
         },
     )
 
@@ -204,7 +209,7 @@ def landing(request, doi: str):
 @require_safe
 @cache_public_page
 def metrics(request):
-    data = selectors.register_metrics()
+    data = register_metrics()
     series = [
         (_("Datasets per modality"), data.modalities, str),
         (_("Datasets per organ"), data.organs, str),
