@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy src/aidahub/deid
 
 check-django: install
 	@mkdir -p $(VAR)

@@ -89,8 +89,12 @@ def _deid_run(args: argparse.Namespace) -> int:
     except (ProfileError, KeyFileError, OSError) as exc:
         print(f"aidahub deid run: {exc}", file=sys.stderr)
         return 2
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, disable=not sys.stderr.isatty() or args.quiet) as progress:
         task = progress.add_task("de-identifying", total=None)
 
@@ -98,15 +102,22 @@ def _deid_run(args: argparse.Namespace) -> int:
             progress.update(task, completed=done, total=total)
 
         try:
-            summary = run(Path(args.input), Path(args.output), profile=profile, key=key,
-                          quarantine_dir=Path(args.quarantine) if args.quarantine else None,
-                          on_file=on_file)
+            summary = run(
+                Path(args.input),
+                Path(args.output),
+                profile=profile,
+                key=key,
+                quarantine_dir=Path(args.quarantine) if args.quarantine else None,
+                on_file=on_file,
+            )
         except RunError as exc:
             print(f"aidahub deid run: {exc}", file=sys.stderr)
             return 2
-    print(f"{summary.count('written')} written, {summary.count('excluded')} excluded, "
-          f"{summary.count('quarantined')} quarantined in {summary.seconds:.1f} s "
-          f"(profile {profile.name}, key {key.key_id})")
+    print(
+        f"{summary.count('written')} written, {summary.count('excluded')} excluded, "
+        f"{summary.count('quarantined')} quarantined in {summary.seconds:.1f} s "
+        f"(profile {profile.name}, key {key.key_id})"
+    )
     for outcome in ("excluded", "quarantined"):
         for reason, count in sorted(summary.reasons(outcome).items()):
             print(f"  {outcome} {reason}: {count}")
@@ -116,37 +127,52 @@ def _deid_run(args: argparse.Namespace) -> int:
 
 def _add_deid(sub) -> None:
     deid = sub.add_parser(
-        "deid", help="de-identify DICOM files (no hub needed)",
+        "deid",
+        help="de-identify DICOM files (no hub needed)",
         description="De-identify DICOM data following the sharing policy's anonymization "
-                    "levels; pseudonyms, UIDs and date shifts are derived from a secret key.")
-    actions = deid.add_subparsers(dest="deid_command", metavar="{run,keygen,key,profiles}",
-                                  required=True)
+        "levels; pseudonyms, UIDs and date shifts are derived from a secret key.",
+    )
+    actions = deid.add_subparsers(
+        dest="deid_command", metavar="{run,keygen,key,profiles}", required=True
+    )
     run = actions.add_parser(
-        "run", help="de-identify a folder into another folder",
+        "run",
+        help="de-identify a folder into another folder",
         description="Walk IN and write OUT as patient/study/series/instance under pseudonyms. "
-                    "Unreadable files go to a quarantine folder outside OUT; excluded images "
-                    "are listed in OUT.report.json beside OUT and never copied.")
+        "Unreadable files go to a quarantine folder outside OUT; excluded images "
+        "are listed in OUT.report.json beside OUT and never copied.",
+    )
     run.add_argument("input", metavar="IN")
     run.add_argument("output", metavar="OUT")
-    run.add_argument("--profile", required=True,
-                     help="images-only, scanner, time-period, exam-type, diagnosis, or a "
-                          "profile file")
-    run.add_argument("--key", metavar="KEYFILE",
-                     help="the key file (default: the AIDAHUB_DEID_KEY environment variable)")
+    run.add_argument(
+        "--profile",
+        required=True,
+        help="images-only, scanner, time-period, exam-type, diagnosis, or a profile file",
+    )
+    run.add_argument(
+        "--key",
+        metavar="KEYFILE",
+        help="the key file (default: the AIDAHUB_DEID_KEY environment variable)",
+    )
     run.add_argument("--quarantine", metavar="DIR", help="default: OUT.quarantine beside OUT")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_deid_run)
-    keygen = actions.add_parser("keygen", help="create a secret key file",
-                                description="Create a key readable by its owner only and "
-                                            "print its ID. Keep it apart from the data.")
+    keygen = actions.add_parser(
+        "keygen",
+        help="create a secret key file",
+        description="Create a key readable by its owner only and "
+        "print its ID. Keep it apart from the data.",
+    )
     keygen.add_argument("keyfile", metavar="KEYFILE")
     keygen.set_defaults(handler=_deid_keygen)
     key = actions.add_parser("key", help="manage a key", description="Manage a key.")
     key_actions = key.add_subparsers(dest="key_command", metavar="{destroy}", required=True)
     destroy = key_actions.add_parser(
-        "destroy", help="overwrite and delete a key, printing a destruction record",
+        "destroy",
+        help="overwrite and delete a key, printing a destruction record",
         description="Overwrite and delete the key file. Without the key, pseudonyms can no "
-                    "longer be linked back: pseudonymous output becomes anonymous.")
+        "longer be linked back: pseudonymous output becomes anonymous.",
+    )
     destroy.add_argument("keyfile", metavar="KEYFILE")
     destroy.set_defaults(handler=_deid_destroy)
     profiles = actions.add_parser("profiles", help="list the built-in profiles")

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class FileOutcome:
     outcome: str
     reason: str = ""
     output: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -128,14 +130,14 @@ def _quarantine(source: Path, input_dir: Path, quarantine_dir: Path, reason: str
 
 def _read_header(path: Path) -> Dataset | None:
     try:
-        return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
     except Exception:  # noqa: BLE001 - any unreadable header is handled by the main pass
         return None
 
 
-def _date_plans(
-    files: list[Path], key: Key, profile: Profile
-) -> dict[str, DatePlan]:
+def _date_plans(files: list[Path], key: Key, profile: Profile) -> dict[str, DatePlan]:
     """One date plan per patient, anchored at the patient's first examination.
 
     The policy's "initial additive timeshift, and proportional timeshifts of
@@ -180,7 +182,64 @@ def _encode(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
+def _corruption(ds: Dataset) -> str | None:
+    """Why the file's structure is broken, if it is.
+
+    A wrong length makes the parser lose its place: what follows reads as elements with
+    impossible value representations. Converting every element once finds that, so such a
+    file is quarantined instead of written with whatever survived.
+    """
+    try:
+        for _ in ds.iterall():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any element that cannot be read means damage
+        return f"corrupt: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _truncation(ds: Dataset) -> str | None:
+    """Why native (uncompressed) Pixel Data is shorter than the image needs, if it is.
+
+    pydicom reads a file cut inside its Pixel Data without complaint; the length check
+    catches it before a damaged image could be written as if it were complete.
+    """
+    if "PixelData" not in ds or ds.file_meta.get("TransferSyntaxUID") is None:
+        return None
+    if ds.file_meta.TransferSyntaxUID.is_compressed:
+        return None
+    try:
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        expected = (
+            int(ds.Rows)
+            * int(ds.Columns)
+            * int(ds.get("SamplesPerPixel", 1))
+            * int(ds.BitsAllocated)
+            * frames
+            + 7
+        ) // 8
+    except (AttributeError, TypeError, ValueError):
+        return "incomplete: the image size elements are missing or unreadable"
+    actual = len(ds.PixelData)
+    if actual < expected:
+        return f"truncated: Pixel Data has {actual} of the {expected} bytes the image needs"
+    return None
+
+
 def _one_file(
+    path: Path, summary: RunSummary, profile: Profile, key: Key, plans: dict[str, DatePlan]
+) -> FileOutcome:
+    """One file, with pydicom's warnings kept for the operator's report, not the terminal.
+
+    Warnings quote input values (UIDs, odd strings), so they never go inside *OUT*.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _process(path, summary, profile, key, plans)
+    outcome.warnings = sorted({str(w.message) for w in caught})[:20]
+    return outcome
+
+
+def _process(
     path: Path, summary: RunSummary, profile: Profile, key: Key, plans: dict[str, DatePlan]
 ) -> FileOutcome:
     try:
@@ -190,6 +249,9 @@ def _one_file(
         return FileOutcome(path, "quarantined", "not-dicom: the file is not a DICOM file")
     except Exception as exc:  # noqa: BLE001 - every unreadable file is quarantined, not fatal
         return FileOutcome(path, "quarantined", f"unreadable: {type(exc).__name__}: {exc}")
+    damaged = _truncation(ds) or _corruption(ds)
+    if damaged:
+        return FileOutcome(path, "quarantined", damaged)
     identity = patient_identity(ds)
     try:
         result = deidentify(ds, profile, key, date_plan=plans.get(identity))
@@ -233,8 +295,8 @@ def _operator_report(summary: RunSummary) -> dict[str, Any]:
         "quarantined": summary.reasons("quarantined"),
         "files": [
             {"source": str(f.source.relative_to(summary.input_dir)), "outcome": f.outcome,
-             "reason": f.reason}
-            for f in summary.files if f.outcome != "written"
+             "reason": f.reason, "warnings": f.warnings}
+            for f in summary.files if f.outcome != "written" or f.warnings
         ],
     }  # fmt: skip
 

@@ -1,0 +1,899 @@
+"""The de-identification engine: one dataset in, one de-identified dataset out, no I/O.
+
+:func:`deidentify` applies a :class:`~aidahub.deid.profile.Profile` (one of the policy's
+levels of associated information, Appendix 3) and DICOM PS3.15 Annex E to every element of
+a dataset, at any depth: inside sequences, SR content items, icon images, Original
+Attributes, overlay (60xx) and curve (50xx) groups, private blocks and the file meta
+information. For each element, in this order:
+
+1. Group lengths, command elements and elements the data dictionary does not know are
+   removed; the file meta information (group 0002) is rebuilt.
+2. Private elements are removed unless a house rule of the device's manufacturer lists
+   the creator and element offset as safe (PS3.15 E.3.10, Retain Safe Private Option).
+3. Identifiers are replaced by keyed pseudonyms: PatientName and PatientID by the
+   patient's pseudonym, AccessionNumber, StudyID, request and examination numbers by
+   theirs (policy, Appendix 3: "Indirectly identifying information such as request- and
+   examination numbers was also removed or replaced").
+4. Every UID (VR UI) that survives, except SOP Class and Transfer Syntax UIDs, is
+   remapped with the key, references and MediaStorageSOPInstanceUID included, so the
+   hierarchy and references still resolve (PS3.15 action ``U``).
+5. Elements the profile keeps are copied as they are (raw bytes, never decoded), except:
+   DA and DT values are shifted by the patient's date plan (whole days, so TM values stay
+   as written) or removed for profiles without dates; with ``remove_times`` times are
+   blanked, date-times cut to the date and series, instance and acquisition numbers
+   emptied (policy, breast lymph node example: "Time stamps were removed and the order of
+   examinations was randomized"); free text the profile scrubs loses names, personal
+   numbers, phones, e-mail, addresses and dates (:mod:`aidahub.deid.text`) and this
+   file's own institution, station, addresses and identifiers wherever they appear; and
+   age is recoded into bands when the profile asks (:func:`age_band`).
+6. Everything else gets its Annex E Basic Profile action (:mod:`aidahub.deid.rules`):
+   removed, emptied, or replaced by a dummy value where the file needs one.
+
+Pixel data and other bulk data are copied as the same bytes. Objects whose pixels may
+show identifying text are not de-identified at all: :func:`aidahub.deid.pixels.exclusion_reason`
+excludes them first (policy, Appendix 3, "Images: remove scanned images, images with
+unknown source, or images with low intensity variance").
+
+The output says what was done (PS3.15 E.1.1 and PS3.3 C.12.1.1.7): Patient Identity
+Removed ``YES``, De-identification Method naming the profile and the key's ID (never the
+key), De-identification Method Code Sequence with the CID 7050 codes of the options used,
+and Longitudinal Temporal Information Modified ``MODIFIED`` or ``REMOVED``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from pydicom.datadict import dictionary_has_tag, dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from aidahub.deid.dates import (
+    DatePlan,
+    blank_tm,
+    parse_da,
+    plan_for,
+    shift_da,
+    shift_dt,
+)
+from aidahub.deid.keys import Key
+from aidahub.deid.pixels import exclusion_reason
+from aidahub.deid.profile import Profile, SafePrivate
+from aidahub.deid.pseudonyms import patient_identity, pseudonym
+from aidahub.deid.rules import (
+    Action,
+    IodContext,
+    basic_action,
+    iod_context,
+    is_private,
+    is_private_creator,
+    lookup,
+    private_creator_tag,
+    private_offset,
+)
+from aidahub.deid.text import PLACEHOLDERS, names_in, scrub_text
+from aidahub.deid.uids import remap_uid, remap_uid_value
+
+__all__ = [
+    "AGE_BAND_YEARS",
+    "AGE_TOP_CODE",
+    "IDENTIFIERS",
+    "IMPLEMENTATION_VERSION_NAME",
+    "EngineResult",
+    "age_band",
+    "deidentify",
+    "method_codes",
+]
+
+IDENTIFIERS: Mapping[int, str] = MappingProxyType(
+    {
+        0x00100010: "patient",  # Patient's Name
+        0x00100020: "patient",  # Patient ID
+        0x00080050: "accession",  # Accession Number
+        0x00200010: "study-id",  # Study ID
+        0x00401001: "request",  # Requested Procedure ID
+        0x00402016: "request",  # Placer Order Number / Imaging Service Request
+        0x00402017: "request",  # Filler Order Number / Imaging Service Request
+        0x00400253: "examination",  # Performed Procedure Step ID
+        0x00400009: "examination",  # Scheduled Procedure Step ID
+    }
+)
+"""Identifiers replaced by keyed pseudonyms (:func:`aidahub.deid.pseudonyms.pseudonym`),
+wherever they survive, with the pseudonym kind. Patient name and ID both become the
+pseudonym of the patient's identity."""
+
+AGE_BAND_YEARS = 5
+"""Width of the age bands a profile with ``recode_age`` writes."""
+
+AGE_TOP_CODE = 90
+"""Ages from this on are written as this band (90 and over): few people are that old, so
+exact high ages single people out."""
+
+IMPLEMENTATION_VERSION_NAME = "AIDAHUB_DEID"
+"""File meta Implementation Version Name of the output (PS3.10 7.1, at most 16 chars)."""
+
+# UIDs that name a class or an encoding in the standard (or a vendor's private SOP class),
+# not an instance: kept as written.
+_LITERAL_UIDS = frozenset(
+    {
+        0x00080016,  # SOP Class UID
+        0x00081150,  # Referenced SOP Class UID
+        0x00041510,  # Referenced SOP Class UID in File
+        0x00041512,  # Referenced Transfer Syntax UID in File
+        0x0008001A,  # Related General SOP Class UID
+        0x0008001B,  # Original Specialized SOP Class UID
+        0x00020002,  # Media Storage SOP Class UID
+        0x00020010,  # Transfer Syntax UID
+    }
+)
+# Counters that can order a patient's examinations when a scanner numbers globally; emptied
+# with remove_times (policy, breast lymph node example: "the order of examinations was
+# randomized").
+_COUNTERS = frozenset({0x00200011, 0x00200013, 0x00200012})  # series, instance, acquisition
+_INSTANCE_NUMBER = 0x00200013
+_META_ACTIONS = {
+    0x00020001: Action.KEEP,  # File Meta Information Version
+    0x00020002: Action.KEEP,  # Media Storage SOP Class UID
+    0x00020003: Action.REMAP,  # Media Storage SOP Instance UID (Table E.1-1: U)
+    0x00020010: Action.KEEP,  # Transfer Syntax UID
+}
+_PATIENT_AGE = 0x00101010
+_PATIENT_BIRTH_DATE = 0x00100030
+_SPECIFIC_CHARACTER_SET = 0x00080005
+_STUDY_DATE = 0x00080020
+_TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC", "PN"})
+_DATE_VRS = frozenset({"DA", "DT", "TM"})
+_MAX_LENGTH = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "PN": 64}
+_DUMMY: Mapping[str, Any] = MappingProxyType(
+    {
+        "DA": "19000101",
+        "DT": "19000101000000",
+        "TM": "000000",
+        "AS": "000Y",
+        "PN": "ANONYMOUS",
+        "IS": "0",
+        "DS": "0",
+        "US": 0,
+        "SS": 0,
+        "UL": 0,
+        "SL": 0,
+        "UV": 0,
+        "SV": 0,
+        "FL": 0.0,
+        "FD": 0.0,
+        "AT": 0,
+    }
+)
+_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+_NUMERIC_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT"})
+_REPEATED_PLACEHOLDER = re.compile(r"(\[[a-z -]+ removed\])(?:[\s,;]*\1)+")
+_AGE = re.compile(r"^\s*(\d{1,3})\s*([DWMY])\s*$")
+_AGE_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
+
+# CID 7050 De-identification Method (PS3.16), scheme DCM.
+_CODE_BASIC = ("113100", "Basic Application Confidentiality Profile")
+_CODE_CLEAN_STRUCTURED = ("113104", "Clean Structured Content Option")
+_CODE_CLEAN_DESCRIPTORS = ("113105", "Clean Descriptors Option")
+_CODE_MODIFIED_DATES = ("113107", "Retain Longitudinal Temporal Information Modified Dates Option")
+_CODE_PATIENT_CHARACTERISTICS = ("113108", "Retain Patient Characteristics Option")
+_CODE_DEVICE_IDENTITY = ("113109", "Retain Device Identity Option")
+_CODE_SAFE_PRIVATE = ("113111", "Retain Safe Private Option")
+_CODE_INSTITUTION_IDENTITY = ("113112", "Retain Institution Identity Option")
+_TEXT_VALUE = 0x0040A160
+
+
+@dataclass
+class EngineResult:
+    """The outcome of :func:`deidentify` for one dataset.
+
+    Attributes
+    ----------
+    dataset
+        The de-identified dataset, with file meta information; None when excluded.
+    excluded
+        Why the object must not leave (:func:`aidahub.deid.pixels.exclusion_reason`), or
+        None.
+    actions
+        How many elements got each PS3.15 action: ``K`` kept, ``X`` removed, ``Z``
+        emptied, ``D`` replaced (dummy values and pseudonyms), ``U`` UIDs remapped, ``C``
+        cleaned (dates shifted, text scrubbed, age recoded).
+    """
+
+    dataset: Dataset | None
+    excluded: str | None = None
+    actions: dict[str, int] = field(default_factory=dict)
+
+
+def age_band(value: str) -> str:
+    """Recode an Age String into its 5-year band, top-coded at 90.
+
+    Policy (Informational protective measures, "Recoding variable values"): "represent age
+    not with birth date but as 'number of years' or give as ranges". The band is written
+    as its lower bound in the AS format so the element stays valid: ``052Y`` (50-54)
+    becomes ``050Y``, ``093Y`` becomes ``090Y`` (90 and over), ages under a year
+    (``010D``, ``003W``, ``011M``) become ``000Y``.
+
+    Parameters
+    ----------
+    value
+        A DICOM AS value (``nnnD``, ``nnnW``, ``nnnM`` or ``nnnY``).
+
+    Returns
+    -------
+    str
+        The band's lower bound as ``nnnY``, or ``""`` when *value* is not an age.
+    """
+    match = _AGE.match(value or "")
+    if match is None:
+        return ""
+    years = int(int(match.group(1)) * _AGE_DAYS[match.group(2)] // 365.25)
+    return _band(years)
+
+
+def _band(years: int) -> str:
+    lower = min(max(years, 0) // AGE_BAND_YEARS * AGE_BAND_YEARS, AGE_TOP_CODE)
+    return f"{lower:03d}Y"
+
+
+def _age_from_dates(birth: str, on: str) -> str:
+    born, day = parse_da(birth), parse_da(on)
+    if born is None or day is None or day < born:
+        return ""
+    years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return _band(years)
+
+
+def method_codes(profile: Profile, *, safe_private_kept: bool = False) -> list[tuple[str, str]]:
+    """Return the CID 7050 codes ``(value, meaning)`` of the options a profile uses.
+
+    An option counts as used when the profile keeps an element that PS3.15 Table E.1-1
+    removes in the Basic Profile but the option column keeps or cleans: for example
+    Clean Descriptors (113105) when StudyDescription is kept scrubbed, Retain Patient
+    Characteristics (113108) when PatientSex is kept. Retain Longitudinal Temporal
+    Information Modified Dates (113107) is used when the profile shifts dates, and Retain
+    Safe Private (113111) when a house rule kept a private element.
+
+    Parameters
+    ----------
+    profile
+        The profile applied.
+    safe_private_kept
+        A safe private element was kept in this dataset.
+    """
+    columns: set[str] = set()
+    for tag in profile.keep:
+        rule = lookup(tag)
+        if rule is None or rule.basic == "K":
+            continue
+        columns.update(col for col, code in rule.options.items() if code in {"K", "C"})
+    codes = [_CODE_BASIC]
+    if _TEXT_VALUE in profile.scrub:
+        codes.append(_CODE_CLEAN_STRUCTURED)
+    if "cleanDescOpt" in columns:
+        codes.append(_CODE_CLEAN_DESCRIPTORS)
+    if profile.date_mode == "shift":
+        codes.append(_CODE_MODIFIED_DATES)
+    if "rtnPatCharsOpt" in columns:
+        codes.append(_CODE_PATIENT_CHARACTERISTICS)
+    if "rtnDevIdOpt" in columns:
+        codes.append(_CODE_DEVICE_IDENTITY)
+    if safe_private_kept:
+        codes.append(_CODE_SAFE_PRIVATE)
+    if "rtnInstIdOpt" in columns:
+        codes.append(_CODE_INSTITUTION_IDENTITY)
+    return codes
+
+
+def _vr_of(tag: int, elem: DataElement | RawDataElement) -> str:
+    vr = elem.VR
+    if (vr is None or vr == "UN") and not is_private(tag) and dictionary_has_tag(BaseTag(tag)):
+        vr = dictionary_VR(BaseTag(tag))
+    if not vr:
+        return "UN"
+    return str(vr).split(" or ")[0]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, MultiValue | list | tuple):
+        return "\\".join(str(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def _ascii(ds: Dataset, tag: int) -> str:
+    """Return the value of a DA, DT, TM, UI, AS or other ASCII element without converting it.
+
+    Raw bytes are decoded directly: pydicom's conversion would validate (and warn about)
+    legacy values that are only going to be shifted or replaced anyway.
+    """
+    elem = ds.get_item(BaseTag(tag)) if tag in ds else None
+    if elem is None:
+        return ""
+    value = elem.value
+    if isinstance(value, bytes):
+        return value.decode("latin-1").strip(" \x00")
+    return _text(value).strip(" \x00")
+
+
+def _empty(vr: str) -> str | None:
+    """The zero-length value of a VR as pydicom reads it back: text VRs give ``""``."""
+    return None if vr in _BINARY_VRS or vr in _NUMERIC_VRS else ""
+
+
+def _fit(text: str, vr: str) -> str:
+    """Cut *text* to the VR's maximum length (PS3.5 6.2)."""
+    limit = _MAX_LENGTH.get(vr)
+    return text if limit is None else text[:limit]
+
+
+def _fit_scrubbed(text: str, vr: str) -> str:
+    """Fit scrubbed text to its VR, first merging repeated placeholders.
+
+    "[name removed] [name removed]" says no more than one placeholder does, and merging
+    keeps the clinical words of a long description within the VR's length.
+    """
+    limit = _MAX_LENGTH.get(vr)
+    if limit is not None and len(text) > limit:
+        text = _REPEATED_PLACEHOLDER.sub(r"\1", text)
+    return _fit(text, vr)
+
+
+_PLACE_SOURCES = frozenset(
+    {
+        0x00080080,  # Institution Name
+        0x00080081,  # Institution Address
+        0x00081040,  # Institutional Department Name
+        0x00081010,  # Station Name
+        0x00080092,  # Referring Physician's Address
+        0x00101040,  # Patient's Address
+        0x00102152,  # Region of Residence
+        0x00380300,  # Current Patient Location
+        0x00380400,  # Patient's Institution Residence
+        0x00400010,  # Scheduled Station Name
+        0x00400011,  # Scheduled Procedure Step Location
+        0x00400241,  # Performed Station AE Title
+        0x00400242,  # Performed Station Name
+        0x00400243,  # Performed Location
+        0x0040A027,  # Verifying Organization
+        0x00321033,  # Requesting Service
+        0x00101050,  # Insurance Plan Identification
+    }
+)
+_ID_SOURCES = frozenset(
+    {
+        *(t for t in IDENTIFIERS if t != 0x00100010),
+        0x00101000,  # Other Patient IDs
+        0x00100021,  # Issuer of Patient ID
+        0x00380010,  # Admission ID
+        0x00181000,  # Device Serial Number
+        0x00101090,  # Medical Record Locator
+        0x00120040,  # Clinical Trial Subject ID
+        0x00400512,  # Container Identifier
+        0x00400551,  # Specimen Identifier
+        0x00102154,  # Patient's Telephone Numbers
+        0x00080094,  # Referring Physician's Telephone Numbers
+        0x00020016,  # Source Application Entity Title
+        0x00020017,  # Sending Application Entity Title
+        0x00020018,  # Receiving Application Entity Title
+    }
+)
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_POSTAL_CODE = re.compile(r"(?<!\d)\d{3}\s?\d{2}(?!\d)")
+_DIGIT_RUN = re.compile(r"\d{6,}")
+
+
+def _loose(text: str) -> str:
+    """A regular expression for *text* that also matches it without diacritics."""
+    parts = []
+    for char in text:
+        folded = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if char.isspace():
+            parts.append(r"\s+")
+        elif folded and folded != char:
+            parts.append(f"(?:{re.escape(char)}|{re.escape(folded)})")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+class _Phrases:
+    """Places and identifiers of one dataset, removed from the free text a profile keeps.
+
+    The text scrubber (:mod:`aidahub.deid.text`) finds names, personal numbers, phones,
+    e-mail and addresses by their form; the institution, station, addresses and the
+    identifiers of this very file are known exactly, so they are removed wherever they
+    appear: whole, and for places also their distinctive words and postal codes
+    (policy, Appendix 3: "remove number, names and initials").
+    """
+
+    def __init__(self, elements: Iterable[DataElement]) -> None:
+        places: set[str] = set()
+        identifiers: set[str] = set()
+        for element in elements:
+            tag = int(element.tag)
+            if tag in _PLACE_SOURCES:
+                for value in _values(element.value):
+                    places.update(_place_patterns(value))
+            elif tag in _ID_SOURCES:
+                for value in _values(element.value):
+                    identifiers.update(_id_patterns(value))
+        self.patterns = [
+            (_compile(places), PLACEHOLDERS["address"]),
+            (_compile(identifiers), PLACEHOLDERS["identifier"]),
+        ]
+
+    def scrub(self, text: str) -> str:
+        """Return *text* with every place and identifier of the dataset replaced."""
+        for pattern, placeholder in self.patterns:
+            if pattern is not None:
+                text = pattern.sub(placeholder, text)
+        return text
+
+
+def _select(ds: Dataset, wanted: Callable[[int, str], bool]) -> list[DataElement]:
+    """Return the elements *wanted* picks, at any depth, converting no others.
+
+    ``Dataset.iterall`` would decode every element (pixel data included) only to look at
+    a handful; this walks the tags and descends into sequences instead.
+    """
+    found: list[DataElement] = []
+    for tag in [int(t) for t in ds.keys()]:  # noqa: SIM118 - tags only, no decoding
+        raw = ds.get_item(BaseTag(tag))
+        if raw is None:
+            continue
+        vr = _vr_of(tag, raw)
+        try:
+            if wanted(tag, vr):
+                found.append(ds[tag])
+            elif vr == "SQ" and not is_private(tag):
+                for item in ds[tag].value or []:
+                    found += _select(item, wanted)
+        except Exception:  # noqa: BLE001, S112 - what cannot be read is not kept either
+            continue
+    return found
+
+
+def _harvest(ds: Dataset) -> tuple[list[str], _Phrases]:
+    """Return the person names (:func:`aidahub.deid.text.names_in`) and the places and
+    identifiers of *ds* and its file meta, decoding only the elements that hold them."""
+    found = _select(ds, lambda tag, vr: vr == "PN" or tag in _PLACE_SOURCES or tag in _ID_SOURCES)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        found += [e for e in meta.iterall() if int(e.tag) in _ID_SOURCES]
+    holder = Dataset()
+    items = []
+    for element in found:
+        if element.VR == "PN":
+            item = Dataset()
+            item.add(element)
+            items.append(item)
+    holder.ContentSequence = Sequence(items)
+    return names_in(holder), _Phrases(found)
+
+
+def _values(value: object) -> list[str]:
+    if value is None or isinstance(value, bytes | Sequence):
+        return []
+    if isinstance(value, MultiValue | list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    return [text] if text else []
+
+
+def _place_patterns(value: str) -> set[str]:
+    patterns = {_loose(value)} if len(value) >= 4 else set()
+    patterns.update(_loose(word) + "s?" for word in _WORD.findall(value))
+    patterns.update(
+        r"(?<!\d)" + code.group(0)[:3] + r"\s?" + code.group(0)[-2:] + r"(?!\d)"
+        for code in _POSTAL_CODE.finditer(value)
+    )
+    return patterns
+
+
+def _id_patterns(value: str) -> set[str]:
+    patterns = {_loose(value)} if len(value) >= 4 else set()
+    patterns.update(r"(?<!\d)" + run + r"(?!\d)" for run in _DIGIT_RUN.findall(value))
+    return patterns
+
+
+def _compile(patterns: set[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    alternatives = sorted(patterns, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+class _Run:
+    """The state of one :func:`deidentify` call: what to keep and how to change values."""
+
+    def __init__(self, ds: Dataset, profile: Profile, key: Key, date_plan: DatePlan | None) -> None:
+        self.profile = profile
+        self.key = key
+        self.context: IodContext = iod_context(ds)
+        self.identity = patient_identity(ds)
+        self.counts: Counter[str] = Counter()
+        self.shift = profile.date_mode == "shift"
+        self.remove_times = profile.option("remove_times")
+        self.recode_age = profile.option("recode_age")
+        self.delta = self._delta(ds, date_plan) if self.shift else timedelta(0)
+        rules = profile.house_rules_for(ds)
+        self.removed = frozenset[int]().union(*(rule.remove for rule in rules))
+        self.safe: dict[tuple[int, str, int], SafePrivate] = {
+            (s.group, s.creator.upper(), s.offset): s for rule in rules for s in rule.safe_private
+        }
+        self.safe_private_kept = False
+        self._names: list[str] | None = None
+        self._phrases: _Phrases | None = None
+        self._source = ds
+
+    def _delta(self, ds: Dataset, plan: DatePlan | None) -> timedelta:
+        study = parse_da(_ascii(ds, _STUDY_DATE))
+        if plan is None:
+            anchor: date | None = None
+            if self.remove_times and study is not None:
+                # Without the batch's per-patient anchor, collapse each year's studies.
+                anchor = date(study.year, 1, 1)
+            plan = plan_for(
+                self.key,
+                self.identity,
+                anchor=anchor,
+                scale_intervals=self.profile.option("scale_intervals"),
+                remove_times=self.remove_times,
+            )
+        return plan.study_delta(study)
+
+    @property
+    def names(self) -> list[str]:
+        """The person names of the source, for the scrubber (computed when first needed)."""
+        if self._names is None:
+            self._names, self._phrases = _harvest(self._source)
+        return self._names
+
+    @property
+    def phrases(self) -> _Phrases:
+        """The source's places and identifiers, to remove from kept free text."""
+        if self._phrases is None:
+            self._names, self._phrases = _harvest(self._source)
+        return self._phrases
+
+    # -- datasets ----------------------------------------------------------------------
+
+    def clean(self, src: Dataset) -> Dataset:
+        """Return a new dataset with every element of *src* handled; *src* is unchanged."""
+        out = Dataset()
+        implicit, little = src.original_encoding
+        out.set_original_encoding(implicit, little, src.original_character_set)
+        creators = self._creators(src)
+        # Dataset iteration would decode every element; the tags alone do not.
+        for tag in [int(t) for t in src.keys()]:  # noqa: SIM118
+            if is_private(tag):
+                self._private(src, out, tag, creators)
+            else:
+                self._standard(src, out, tag)
+        return out
+
+    def _creators(self, src: Dataset) -> dict[int, str]:
+        creators: dict[int, str] = {}
+        for tag in [int(t) for t in src.keys()]:  # noqa: SIM118 - tags only, no decoding
+            if is_private_creator(tag):
+                try:
+                    creators[tag] = _text(src[tag].value).strip(" \x00")
+                except Exception:  # noqa: BLE001, S112 - an unreadable creator reserves nothing
+                    continue
+        return creators
+
+    def _count(self, action: Action) -> None:
+        self.counts[action.value] += 1
+
+    # -- private elements --------------------------------------------------------------
+
+    def _private(self, src: Dataset, out: Dataset, tag: int, creators: dict[int, str]) -> None:
+        if is_private_creator(tag) or tag & 0xFFFF < 0x0010 or not self.safe:
+            self._count(Action.REMOVE)
+            return
+        creator_tag = private_creator_tag(tag)
+        creator = creators.get(creator_tag, "").upper()
+        rule = self.safe.get((tag >> 16, creator, private_offset(tag)))
+        if rule is None:
+            self._count(Action.REMOVE)
+            return
+        raw = src.get_item(BaseTag(tag))
+        if raw is None:
+            return
+        if rule.vr in _DATE_VRS:
+            value = self._date_value(rule.vr, _ascii(src, tag))
+            if value is None:
+                self._count(Action.REMOVE)
+                return
+            elem: DataElement | RawDataElement = DataElement(tag, rule.vr, value)
+            self._count(Action.CLEAN)
+        elif isinstance(raw, RawDataElement):
+            elem = raw if raw.VR not in (None, "UN") else raw._replace(VR=rule.vr)
+            self._count(Action.KEEP)
+        else:
+            elem = copy.deepcopy(raw)
+            self._count(Action.KEEP)
+        if creator_tag not in out:
+            out[BaseTag(creator_tag)] = copy.deepcopy(src[creator_tag])
+        out[BaseTag(tag)] = elem
+        self.safe_private_kept = True
+
+    # -- standard elements -------------------------------------------------------------
+
+    def _standard(self, src: Dataset, out: Dataset, tag: int) -> None:
+        group = tag >> 16
+        if tag & 0xFFFF == 0 or group < 0x0008 or not dictionary_has_tag(BaseTag(tag)):
+            self._count(Action.REMOVE)
+            return
+        raw = src.get_item(BaseTag(tag))
+        if raw is None:
+            return
+        vr = _vr_of(tag, raw)
+        kind = IDENTIFIERS.get(tag)
+        if kind is not None:
+            self._pseudonym(src, out, tag, vr, kind)
+            return
+        kept = tag in self.profile.keep and tag not in self.removed
+        if kept and self.remove_times and tag in _COUNTERS:
+            kept = False
+            action = self._counter_action(tag)
+        elif kept and vr in _DATE_VRS and not self.shift:
+            kept = False
+            action = basic_action(tag, self.context)
+        else:
+            action = Action.KEEP if kept else basic_action(tag, self.context)
+        if vr == "SQ":
+            self._sequence(src, out, tag, action)
+        elif vr == "UI":
+            self._uid(src, out, tag, raw, action, kept)
+        elif kept:
+            self._keep(src, out, tag, raw, vr)
+        else:
+            self._apply(src, out, tag, vr, action)
+
+    def _counter_action(self, tag: int) -> Action:
+        if tag == _INSTANCE_NUMBER and self.context.enhanced:
+            return Action.DUMMY  # Type 1 in the Multi-frame Functional Groups module
+        return basic_action(tag, self.context) if tag != _INSTANCE_NUMBER else Action.EMPTY
+
+    def _pseudonym(self, src: Dataset, out: Dataset, tag: int, vr: str, kind: str) -> None:
+        original = _ascii(src, tag)
+        if kind == "patient":
+            value = pseudonym(self.key, kind, self.identity)
+        else:
+            value = pseudonym(self.key, kind, original) if original else ""
+        out[BaseTag(tag)] = DataElement(tag, vr, value)
+        self._count(Action.DUMMY if value else Action.EMPTY)
+
+    def _sequence(self, src: Dataset, out: Dataset, tag: int, action: Action) -> None:
+        if action is Action.REMOVE:
+            self._count(Action.REMOVE)
+            return
+        if action is Action.EMPTY:
+            out[BaseTag(tag)] = DataElement(tag, "SQ", Sequence())
+            self._count(Action.EMPTY)
+            return
+        try:
+            items = list(src[tag].value or [])
+        except Exception:  # noqa: BLE001 - a sequence that cannot be parsed is removed
+            self._count(Action.REMOVE)
+            return
+        self._count(Action.KEEP if action is Action.KEEP else Action.CLEAN)
+        out[BaseTag(tag)] = DataElement(tag, "SQ", Sequence([self.clean(i) for i in items]))
+
+    def _uid(
+        self,
+        src: Dataset,
+        out: Dataset,
+        tag: int,
+        raw: DataElement | RawDataElement,
+        action: Action,
+        kept: bool,
+    ) -> None:
+        if kept and tag in _LITERAL_UIDS:
+            out[BaseTag(tag)] = raw if isinstance(raw, RawDataElement) else copy.deepcopy(raw)
+            self._count(Action.KEEP)
+            return
+        if not kept and action in (Action.REMOVE, Action.EMPTY):
+            if action is Action.EMPTY:
+                out[BaseTag(tag)] = DataElement(tag, "UI", "")
+            self._count(action)
+            return
+        value = remap_uid_value(self.key, _ascii(src, tag))
+        out[BaseTag(tag)] = DataElement(tag, "UI", value.split("\\") if "\\" in value else value)
+        self._count(Action.REMAP)
+
+    def _keep(
+        self, src: Dataset, out: Dataset, tag: int, raw: DataElement | RawDataElement, vr: str
+    ) -> None:
+        if vr in _DATE_VRS and (vr != "TM" or self.remove_times):
+            value = self._date_value(vr, _ascii(src, tag))
+            self._set_text(out, tag, vr, value or "")
+            self._count(Action.CLEAN)
+            return
+        if tag == _PATIENT_AGE and self.recode_age:
+            self._set_text(out, tag, "AS", age_band(_ascii(src, tag)))
+            self._count(Action.CLEAN)
+            return
+        if tag in self.profile.scrub and vr in _TEXT_VRS:
+            self._scrub(src, out, tag, vr)
+            return
+        out[BaseTag(tag)] = raw if isinstance(raw, RawDataElement) else copy.deepcopy(raw)
+        self._count(Action.KEEP)
+
+    def _scrub(self, src: Dataset, out: Dataset, tag: int, vr: str) -> None:
+        value = src[tag].value
+        values = list(value) if isinstance(value, MultiValue | list) else [value]
+        cleaned = [
+            _fit_scrubbed(self.phrases.scrub(scrub_text(_text(v), self.names)), vr) for v in values
+        ]
+        if vr in {"ST", "LT", "UT"} or len(cleaned) == 1:
+            out[BaseTag(tag)] = DataElement(tag, vr, cleaned[0] if cleaned else "")
+        else:
+            out[BaseTag(tag)] = DataElement(tag, vr, cleaned)
+        self._count(Action.CLEAN)
+
+    def _date_value(self, vr: str, value: str) -> str | None:
+        """Return the shifted (or blanked) date or time, or None if dates are removed."""
+        if not self.shift:
+            return None
+        if vr == "DA":
+            return shift_da(value, self.delta)
+        if vr == "DT":
+            return shift_dt(value, self.delta, remove_time=self.remove_times)
+        # Whole-day shifts leave the time of day as it was.
+        return blank_tm(value) if self.remove_times else value.strip(" \x00")
+
+    def _set_text(self, out: Dataset, tag: int, vr: str, value: str) -> None:
+        values = value.split("\\")
+        out[BaseTag(tag)] = DataElement(tag, vr, values if len(values) > 1 else value)
+
+    def _apply(self, src: Dataset, out: Dataset, tag: int, vr: str, action: Action) -> None:
+        if action in (Action.REMOVE, Action.KEEP, Action.CLEAN, Action.REMAP):
+            # K, C and U are never Basic Profile codes of non-UID, non-sequence elements
+            # that no profile keeps; removing is the safe reading.
+            self._count(Action.REMOVE)
+            return
+        if action is Action.EMPTY:
+            out[BaseTag(tag)] = DataElement(tag, vr, _empty(vr))
+            self._count(Action.EMPTY)
+            return
+        out[BaseTag(tag)] = DataElement(tag, vr, self._dummy(vr))
+        self._count(Action.DUMMY)
+
+    def _dummy(self, vr: str) -> Any:
+        if vr in _DUMMY:
+            return _DUMMY[vr]
+        if vr in _BINARY_VRS:
+            return b"\x00\x00"
+        return "REMOVED"
+
+    # -- the top level -----------------------------------------------------------------
+
+    def finish(self, out: Dataset, src: Dataset) -> None:
+        """Add what the output must say about its de-identification, and the file meta."""
+        if self.recode_age and _PATIENT_AGE in self.profile.keep and not out.get("PatientAge"):
+            birth = _ascii(src, _PATIENT_BIRTH_DATE)
+            study = _ascii(src, _STUDY_DATE)
+            band = _age_from_dates(birth, study)
+            if band:
+                out.PatientAge = band
+                self._count(Action.CLEAN)
+        out.PatientIdentityRemoved = "YES"
+        out.DeidentificationMethod = self._method()
+        codes = method_codes(self.profile, safe_private_kept=self.safe_private_kept)
+        out.DeidentificationMethodCodeSequence = Sequence(
+            [_code_item(value, meaning) for value, meaning in codes]
+        )
+        out.LongitudinalTemporalInformationModified = "MODIFIED" if self.shift else "REMOVED"
+        out.file_meta = self._file_meta(out, src)
+
+    def _method(self) -> list[str]:
+        method = [
+            "aidahub deid",
+            _fit(f"profile {self.profile.name} (level {self.profile.level})", "LO"),
+            _fit(f"key {self.key.key_id}", "LO"),
+            "PS3.15 Annex E Basic Profile",
+        ]
+        if self.recode_age and _PATIENT_AGE in self.profile.keep:
+            method.append(f"age in {AGE_BAND_YEARS}-year bands, {AGE_TOP_CODE}+ top-coded")
+        if self.shift:
+            method.append(
+                "dates shifted per patient" + (", times removed" if self.remove_times else "")
+            )
+        return method
+
+    def _file_meta(self, out: Dataset, src: Dataset) -> FileMetaDataset:
+        source_meta = getattr(src, "file_meta", None) or FileMetaDataset()
+        for tag in source_meta.keys():  # noqa: SIM118 - tags only
+            # Implementation, application entity and private information elements name
+            # the sending site; the meta is rebuilt from the dataset instead.
+            self._count(_META_ACTIONS.get(int(tag), Action.REMOVE))
+        meta = FileMetaDataset()
+        meta.FileMetaInformationVersion = b"\x00\x01"
+        sop_class = out.get("SOPClassUID") or source_meta.get("MediaStorageSOPClassUID")
+        if sop_class:
+            meta.MediaStorageSOPClassUID = sop_class
+        sop_instance = out.get("SOPInstanceUID")
+        if not sop_instance and source_meta.get("MediaStorageSOPInstanceUID"):
+            sop_instance = remap_uid(self.key, str(source_meta.MediaStorageSOPInstanceUID))
+        if sop_instance:
+            meta.MediaStorageSOPInstanceUID = sop_instance
+        meta.TransferSyntaxUID = UID(str(source_meta.get("TransferSyntaxUID") or _syntax(src)))
+        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        return meta
+
+
+def _syntax(src: Dataset) -> str:
+    implicit, little = src.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    if little is False:
+        return ExplicitVRBigEndian
+    return ExplicitVRLittleEndian
+
+
+def _code_item(value: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = meaning
+    return item
+
+
+def deidentify(
+    ds: Dataset, profile: Profile, key: Key, *, date_plan: DatePlan | None = None
+) -> EngineResult:
+    """De-identify one dataset with a profile and a key.
+
+    Parameters
+    ----------
+    ds
+        The original dataset, as read (raw elements are copied without decoding); it is
+        not changed.
+    profile
+        The level of associated information to keep (:func:`aidahub.deid.profile.load_profile`).
+    key
+        The secret key behind pseudonyms, UIDs and date shifts; only its ID is written.
+    date_plan
+        The patient's date plan (:func:`aidahub.deid.dates.plan_for`), anchored at the
+        patient's first examination by a batch run. Without one the engine derives a plan
+        from the key and the patient's identity with no anchor (a pure offset); with
+        ``remove_times`` the studies of each calendar year then share one date.
+
+    Returns
+    -------
+    EngineResult
+        ``dataset`` None and ``excluded`` set when the object must not leave.
+    """
+    reason = exclusion_reason(ds)
+    if reason is not None:
+        return EngineResult(dataset=None, excluded=reason, actions={})
+    run = _Run(ds, profile, key, date_plan)
+    out = run.clean(ds)
+    run.finish(out, ds)
+    return EngineResult(dataset=out, excluded=None, actions=dict(run.counts))
