@@ -1121,3 +1121,33 @@ def test_bundled_files_go_through_every_profile() -> None:
             leaked = [n for n in names if _found(data, n)] + [u for u in uids if _found(data, u)]
             assert leaked == [], (path.name, profile.name, leaked)
     assert done > 100
+
+
+@pytest.mark.parametrize("name", PROFILE_NAMES)
+def test_sr_subject_context_items_never_survive(name: str) -> None:
+    """A Subject Birth Date item, shifted like other dates, would still give the exact age."""
+    from pydicom.sequence import Sequence as Seq
+
+    def item(value_type: str, code: tuple[str, str, str], **values: object) -> Dataset:
+        it = Dataset()
+        it.RelationshipType = "HAS OBS CONTEXT"
+        it.ValueType = value_type
+        concept = Dataset()
+        concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning = code
+        it.ConceptNameCodeSequence = Seq([concept])
+        for keyword, value in values.items():
+            setattr(it, keyword, value)
+        return it
+
+    source = planted_ct()
+    source.ContentSequence = Seq([
+        item("DATE", ("121031", "DCM", "Subject Birth Date"), Date="19121212"),
+        item("DATE", ("21112-8", "LN", "Birth date"), Date="19121212"),
+        item("CODE", ("121032", "DCM", "Subject Sex"), ConceptCodeSequence=Seq()),
+        item("DATE", ("111060", "DCM", "Study Date"), Date="20230314"),
+    ])  # fmt: skip
+    out = run(source, name)
+    concepts = [
+        i.ConceptNameCodeSequence[0].CodeValue for i in out.get("ContentSequence", None) or []
+    ]
+    assert not {"121031", "21112-8", "121032"} & set(concepts)

@@ -214,3 +214,99 @@ def test_output_inside_input_is_refused(corpus, capsys):
     )
     assert code == 2
     assert "must not be inside the input folder" in capsys.readouterr().err
+
+
+def test_remove_times_leaves_nothing_that_orders_a_patients_examinations(corpus, tmp_path):
+    """The policy's breast lymph node example: times blanked, examination order hidden."""
+    _, source, planted, _, key = corpus
+    profile = tmp_path / "no-times.yaml"
+    profile.write_text(
+        "name: no-times\nextends: time-period\noptions: {remove_times: true}\n", encoding="utf-8"
+    )
+    out = tmp_path / "no-times"
+    assert (
+        main(
+            [
+                "deid",
+                "run",
+                str(source),
+                str(out),
+                "--profile",
+                str(profile),
+                "--key",
+                str(key),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    per_study: dict[str, set[str]] = {}
+    for path in out.rglob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        seen = per_study.setdefault(ds.StudyInstanceUID, set())
+        for element in ds.iterall():
+            if element.VR == "TM":
+                assert element.value in ("", None), (path, element)
+            elif element.VR in ("DA", "DT") and element.value:
+                seen.add(str(element.value))
+            elif element.keyword in ("InstanceNumber", "SeriesNumber", "AcquisitionNumber"):
+                assert element.value in ("", None), (path, element)
+    assert len(per_study) >= 2, "the corpus has several examinations of the patient"
+    # No date or date-time tells one examination from another (a constant dummy value,
+    # where the standard requires one, tells nothing either).
+    all_values = set().union(*per_study.values())
+    study_dates = {v[:8] for v in all_values if not v.startswith("1900")}
+    assert len(study_dates) == 1, study_dates
+    assert find_leaks(out, planted) == []
+
+
+def test_remapped_uids_do_not_keep_the_original_order(corpus):
+    from aidahub.deid.keys import load_key
+    from aidahub.deid.uids import remap_uid
+
+    key = load_key(corpus[4])
+    originals = [f"1.2.826.0.1.3680043.2.1125.1.{n}" for n in range(1, 201)]
+    remapped = [int(remap_uid(key, uid).split(".")[-1]) for uid in originals]
+    ascending = sum(a < b for a, b in zip(remapped, remapped[1:], strict=False))
+    # A monotone mapping would give 199 ascending neighbours; a keyed hash about half.
+    assert 60 < ascending < 140, ascending
+
+
+@pytest.mark.parametrize("profile", ["time-period", "exam-type", "diagnosis"])
+def test_no_shifted_birth_date_survives_to_give_away_the_age(corpus, profile):
+    """A birth date moved by the patient's offset keeps the exact age at examination."""
+    import datetime as dt
+
+    from aidahub.deid.dates import plan_for
+    from aidahub.deid.keys import load_key
+
+    _, _, planted, _, key_file = corpus
+    code, out = _run(corpus, profile, f"birth-{profile}")
+    assert code == 0
+    key = load_key(key_file)
+    birth = dt.datetime.strptime(planted.values["birth_date"], "%Y%m%d").date()
+    # Every patient identity the corpus uses gives one offset; try them all.
+    shifted = set()
+    for path in out.rglob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        for element in ds.iterall():
+            if element.VR in ("DA", "DT") and element.value:
+                shifted.add(str(element.value)[:8])
+    offsets = {
+        plan_for(key, identity, anchor=None).offset_days for identity in _identities(corpus[1])
+    }
+    for days in offsets:
+        moved = (birth + dt.timedelta(days=days)).strftime("%Y%m%d")
+        assert moved not in shifted, (profile, moved)
+
+
+def _identities(source: Path) -> set[str]:
+    from aidahub.deid.pseudonyms import patient_identity
+
+    found = set()
+    for path in source.rglob("*"):
+        try:
+            found.add(patient_identity(pydicom.dcmread(path, stop_before_pixels=True)))
+        except Exception:  # noqa: BLE001, S112 - the bad files are not patients
+            continue
+    return found

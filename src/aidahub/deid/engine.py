@@ -198,6 +198,22 @@ _CODE_DEVICE_IDENTITY = ("113109", "Retain Device Identity Option")
 _CODE_SAFE_PRIVATE = ("113111", "Retain Safe Private Option")
 _CODE_INSTITUTION_IDENTITY = ("113112", "Retain Institution Identity Option")
 _TEXT_VALUE = 0x0040A160
+_CONTENT_SEQUENCE = 0x0040A730
+# SR items that describe the patient, not the findings (PS3.16 TID 1007 Subject Context,
+# Patient, and the birth-date concepts of LOINC and SNOMED CT). They are dropped whole at
+# every level: a birth date shifted by the patient's offset still gives the exact age.
+_SUBJECT_CONTEXT_CODES = frozenset(
+    {
+        ("121028", "DCM"),  # Subject UID
+        ("121029", "DCM"),  # Subject Name
+        ("121030", "DCM"),  # Subject ID
+        ("121031", "DCM"),  # Subject Birth Date
+        ("121032", "DCM"),  # Subject Sex
+        ("121033", "DCM"),  # Subject Age
+        ("21112-8", "LN"),  # Birth date
+        ("184099003", "SCT"),  # Date of birth
+    }
+)
 
 
 @dataclass
@@ -701,6 +717,10 @@ class _Run:
         except Exception:  # noqa: BLE001 - a sequence that cannot be parsed is removed
             self._count(Action.REMOVE)
             return
+        if tag == _CONTENT_SEQUENCE:
+            kept = [i for i in items if not _describes_subject(i)]
+            self.counts[Action.REMOVE.value] += len(items) - len(kept)
+            items = kept
         self._count(Action.KEEP if action is Action.KEEP else Action.CLEAN)
         out[BaseTag(tag)] = DataElement(tag, "SQ", Sequence([self.clean(i) for i in items]))
 
@@ -846,6 +866,19 @@ class _Run:
         meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
         meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
         return meta
+
+
+def _describes_subject(item: Dataset) -> bool:
+    """Is this SR content item one of the patient's subject-context items?"""
+    try:
+        for code in item.get("ConceptNameCodeSequence", None) or []:
+            value = str(code.get("CodeValue", "") or "").strip()
+            scheme = str(code.get("CodingSchemeDesignator", "") or "").strip().upper()
+            if (value, scheme) in _SUBJECT_CONTEXT_CODES:
+                return True
+    except Exception:  # noqa: BLE001 - an unreadable concept name is treated as the subject
+        return True
+    return False
 
 
 def _syntax(src: Dataset) -> str:
