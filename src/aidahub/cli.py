@@ -89,6 +89,15 @@ def _deid_run(args: argparse.Namespace) -> int:
     except (ProfileError, KeyFileError, OSError) as exc:
         print(f"aidahub deid run: {exc}", file=sys.stderr)
         return 2
+    if args.key:
+        key_path = Path(args.key).resolve()
+        for folder in (Path(args.input), Path(args.output)):
+            if key_path.is_relative_to(folder.resolve()):
+                print(
+                    f"aidahub deid run: the key must live apart from the data, not inside {folder}",
+                    file=sys.stderr,
+                )
+                return 2
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -310,3 +310,65 @@ def _identities(source: Path) -> set[str]:
         except Exception:  # noqa: BLE001, S112 - the bad files are not patients
             continue
     return found
+
+
+def test_a_key_inside_the_data_is_refused(corpus, tmp_path, capsys):
+    _, source, _, _, key = corpus
+    out = tmp_path / "out"
+    out.mkdir()
+    inside = out / "copy.key"
+    inside.write_bytes(key.read_bytes())
+    inside.chmod(0o600)
+    code = main(
+        [
+            "deid",
+            "run",
+            str(source),
+            str(out),
+            "--profile",
+            "images-only",
+            "--key",
+            str(inside),
+            "--quiet",
+        ]
+    )
+    assert code == 2
+    assert "the key must live apart from the data" in capsys.readouterr().err
+
+
+def test_every_bundled_test_file_is_written_excluded_or_quarantined(tmp_path, capsys):
+    """pydicom's own test files and deid-data's: odd syntaxes, odd VRs, damaged files."""
+    import shutil
+
+    import deid_data
+
+    source = tmp_path / "bundled"
+    shutil.copytree(Path(pydicom.__file__).parent / "data" / "test_files", source / "pydicom")
+    shutil.copytree(Path(deid_data.__file__).parent / "data", source / "deid_data")
+    total = sum(1 for p in source.rglob("*") if p.is_file())
+    key = tmp_path / "k.key"
+    assert main(["deid", "keygen", str(key)]) == 0
+    out = tmp_path / "out"
+    code = main(
+        [
+            "deid",
+            "run",
+            str(source),
+            str(out),
+            "--profile",
+            "exam-type",
+            "--key",
+            str(key),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "out.report.json").read_text(encoding="utf-8"))
+    accounted = (
+        report["written"] + sum(report["excluded"].values()) + sum(report["quarantined"].values())
+    )
+    assert accounted == total
+    assert report["written"] >= 100
+    assert "engine-error" not in report["quarantined"]
+    for path in out.rglob("*.dcm"):
+        assert pydicom.dcmread(path).PatientIdentityRemoved == "YES"
