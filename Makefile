@@ -8,7 +8,7 @@ VAR := var
 export AIDAHUB_DATA_DIR ?= $(CURDIR)/$(VAR)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aidahub
 
-.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench bench-deps clean
+.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench bench-deps bench-register bench-deid clean
 
 install: $(STAMP)
 
@@ -55,6 +55,13 @@ bench-deps:
 
 bench: install bench-deps
 	$(BIN)/python benchmarks/register.py
+	$(BIN)/python benchmarks/deid.py
+
+bench-register: install bench-deps
+	$(BIN)/python benchmarks/register.py
+
+bench-deid: install
+	$(BIN)/python benchmarks/deid.py
 
 clean:
 	rm -rf $(VAR) .pytest_cache .ruff_cache

@@ -70,16 +70,44 @@ def _deid_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deid_run(args: argparse.Namespace) -> int:
+def _deid_progress(quiet: bool):
+    """A progress bar with files/s, MB/s and time left, drawn on stderr when it is a terminal.
+
+    It is refreshed from the main thread when files finish (no refresh thread), so the
+    worker processes can be forked safely.
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
 
-    from aidahub.deid.batch import RunError, run
+    class Rates(ProgressColumn):
+        def render(self, task):
+            elapsed = task.elapsed or 0.0
+            files = task.completed / elapsed if elapsed else 0.0
+            megabytes = task.fields.get("bytes", 0) / 1e6 / elapsed if elapsed else 0.0
+            return Text(f"{files:,.1f} files/s {megabytes:,.1f} MB/s", style="progress.data.speed")
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rates(),
+        TimeRemainingColumn(),
+        auto_refresh=False,
+        disable=quiet or not sys.stderr.isatty(),
+    )
+
+
+def _deid_run(args: argparse.Namespace) -> int:
+    import time
+
+    from aidahub.deid.batch import RunError, RunStopped, run
     from aidahub.deid.keys import KeyFileError, load_key
     from aidahub.deid.profile import ProfileError, load_profile
 
@@ -98,17 +126,18 @@ def _deid_run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 2
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, disable=not sys.stderr.isatty() or args.quiet) as progress:
-        task = progress.add_task("de-identifying", total=None)
+    workers = args.workers or os.cpu_count() or 1
+    with _deid_progress(args.quiet) as progress:
+        task = progress.add_task("resuming" if args.resume else "de-identifying", total=None)
+        state = {"bytes": 0, "drawn": 0.0}
 
         def on_file(outcome, done, total):
-            progress.update(task, completed=done, total=total)
+            state["bytes"] += outcome.size
+            progress.update(task, completed=done, total=total, bytes=state["bytes"])
+            now = time.monotonic()
+            if now - state["drawn"] >= 0.1 or done == total:
+                state["drawn"] = now
+                progress.refresh()
 
         try:
             summary = run(
@@ -118,10 +147,23 @@ def _deid_run(args: argparse.Namespace) -> int:
                 key=key,
                 quarantine_dir=Path(args.quarantine) if args.quarantine else None,
                 on_file=on_file,
+                workers=workers,
+                resume=args.resume,
             )
+        except RunStopped as exc:
+            progress.stop()
+            print(f"aidahub deid run: {exc}", file=sys.stderr)
+            return 3
         except RunError as exc:
             print(f"aidahub deid run: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            progress.stop()
+            print(
+                "aidahub deid run: interrupted. Run the same command with --resume to finish.",
+                file=sys.stderr,
+            )
+            return 130
     print(
         f"{summary.count('written')} written, {summary.count('excluded')} excluded, "
         f"{summary.count('quarantined')} quarantined in {summary.seconds:.1f} s "
@@ -130,8 +172,25 @@ def _deid_run(args: argparse.Namespace) -> int:
     for outcome in ("excluded", "quarantined"):
         for reason, count in sorted(summary.reasons(outcome).items()):
             print(f"  {outcome} {reason}: {count}")
+    print(
+        f"{summary.processed} files, {summary.bytes_processed / 1e6:,.1f} MB processed: "
+        f"{summary.files_per_second:,.1f} files/s, {summary.megabytes_per_second:,.1f} MB/s "
+        f"with {summary.workers} worker{'s' if summary.workers != 1 else ''}"
+    )
+    if summary.resumed:
+        print(f"{summary.resumed} files were already done by the interrupted run")
     print(f"report: {summary.output_dir.name}.report.json beside the output folder")
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _add_deid(sub) -> None:
@@ -164,6 +223,18 @@ def _add_deid(sub) -> None:
         help="the key file (default: the AIDAHUB_DEID_KEY environment variable)",
     )
     run.add_argument("--quarantine", metavar="DIR", help="default: OUT.quarantine beside OUT")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run into the same OUT, skipping the files its journal "
+        "(OUT.journal beside OUT) lists as done",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_deid_run)
     keygen = actions.add_parser(

@@ -52,7 +52,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from pydicom.datadict import dictionary_has_tag, dictionary_VR
+from pydicom.datadict import dictionary_has_tag, dictionary_VM, dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
@@ -97,6 +97,7 @@ __all__ = [
     "AGE_TOP_CODE",
     "IDENTIFIERS",
     "IMPLEMENTATION_VERSION_NAME",
+    "DamagedElementError",
     "EngineResult",
     "age_band",
     "deidentify",
@@ -156,6 +157,7 @@ _META_ACTIONS = {
     0x00020010: Action.KEEP,  # Transfer Syntax UID
 }
 _PATIENT_AGE = 0x00101010
+_PATIENT_NAME = 0x00100010
 _PATIENT_BIRTH_DATE = 0x00100030
 _SPECIFIC_CHARACTER_SET = 0x00080005
 _STUDY_DATE = 0x00080020
@@ -183,6 +185,15 @@ _DUMMY: Mapping[str, Any] = MappingProxyType(
     }
 )
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+_STRING_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI"}
+    | {"UR", "UT"}
+)
+_NUMBER_SIZE = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "UV": 8, "SV": 8, "AT": 4}
+# Control characters no string VR allows (PS3.5 6.1.2.3 and 6.2): all but TAB, LF, FF,
+# CR (text VRs) and ESC (code extensions); NUL only as trailing padding.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_UID_TEXT = re.compile(r"[0-9.]*(?:\\[0-9.]*)*")
 _NUMERIC_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT"})
 _REPEATED_PLACEHOLDER = re.compile(r"(\[[a-z -]+ removed\])(?:[\s,;]*\1)+")
 _AGE = re.compile(r"^\s*(\d{1,3})\s*([DWMY])\s*$")
@@ -199,6 +210,31 @@ _CODE_SAFE_PRIVATE = ("113111", "Retain Safe Private Option")
 _CODE_INSTITUTION_IDENTITY = ("113112", "Retain Institution Identity Option")
 _TEXT_VALUE = 0x0040A160
 _CONTENT_SEQUENCE = 0x0040A730
+_MODALITY = 0x00080060
+_SOP_CLASS_UID = 0x00080016
+_ACQUISITION_DATETIME = 0x0008002A
+_REFERENCED_STUDY_SEQUENCE = 0x00081110
+# Elements the Basic Profile removes (X, or not listed) that are Type 1 where they occur,
+# so removing them breaks the IOD; a dummy value carries nothing (PS3.15 Table E.1-1,
+# action D: a non-zero length value that may be a dummy). Presentation Creation Date and
+# Time: Type 1 in the Presentation State Identification module (PS3.3 C.11.10).
+_TYPE1_REMOVED = frozenset({0x00700082, 0x00700083})
+# Body Part Examined is not in Table E.1-1 and is Type 2 in the CR Series module (PS3.3
+# C.8.1.1), so a CR image gets it empty rather than removed (as
+# aidahub.deid.rules.TYPE2_OUTSIDE_ANNEX_E does for Type 2 elements of every IOD).
+_BODY_PART_EXAMINED = 0x00180015
+_CR_IMAGE_CLASS = "1.2.840.10008.5.1.4.1.1.1"  # Computed Radiography Image Storage
+_LATERALITY = 0x00200060
+# US Image module (PS3.3 C.8.5.6): Acquisition DateTime is Type 1C, required only for
+# IVUS, so the empty value X/Z/D resolves to (rules.COMBINED) is invalid there.
+_US_IMAGE_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
+        "1.2.840.10008.5.1.4.1.1.3.1",  # Ultrasound Multi-frame Image Storage
+        "1.2.840.10008.5.1.4.1.1.6",  # Ultrasound Image Storage (Retired)
+        "1.2.840.10008.5.1.4.1.1.3",  # Ultrasound Multi-frame Image Storage (Retired)
+    }
+)
 # SR items that describe the patient, not the findings (PS3.16 TID 1007 Subject Context,
 # Patient, and the birth-date concepts of LOINC and SNOMED CT). They are dropped whole at
 # every level: a birth date shifted by the patient's offset still gives the exact age.
@@ -214,6 +250,11 @@ _SUBJECT_CONTEXT_CODES = frozenset(
         ("184099003", "SCT"),  # Date of birth
     }
 )
+
+
+class DamagedElementError(ValueError):
+    """An element the engine would write holds what no value of its VR can: the file's
+    structure is broken (a wrong length or VR), so it must be quarantined, not written."""
 
 
 @dataclass
@@ -320,11 +361,59 @@ def method_codes(profile: Profile, *, safe_private_kept: bool = False) -> list[t
 
 def _vr_of(tag: int, elem: DataElement | RawDataElement) -> str:
     vr = elem.VR
-    if (vr is None or vr == "UN") and not is_private(tag) and dictionary_has_tag(BaseTag(tag)):
-        vr = dictionary_VR(BaseTag(tag))
+    if not is_private(tag) and dictionary_has_tag(BaseTag(tag)):
+        # The dictionary decides what a standard element is: a file that calls a UID "CS"
+        # or a description "UI" would otherwise have it kept unmapped or unscrubbed.
+        known = dictionary_VR(BaseTag(tag))
+        if vr is None or vr == "UN" or vr not in known.split(" or "):
+            vr = known
     if not vr:
         return "UN"
     return str(vr).split(" or ")[0]
+
+
+def _check_intact(
+    tag: int, elem: DataElement | RawDataElement, vr: str, *, literal: bool = False
+) -> None:
+    """Raise :class:`DamagedElementError` if a value the engine writes cannot be its VR's.
+
+    A wrong length or VR in the file makes the parser read the following elements as this
+    one's value: the patient's name ends up inside Image Type, a description or Rows. Such
+    a value holds the binary tag and length bytes it swallowed (control characters no
+    string VR allows, PS3.5 6.1.2.3), or more numbers than the element has (PS3.6 VM).
+    A *literal* UID, copied as it is (SOP Class, Transfer Syntax), must be a UID.
+    """
+    value = elem.value
+    if elem.VR == "SQ" and vr != "SQ":
+        damaged = True  # items where a value belongs can hide any element
+    elif vr in _STRING_VRS:
+        text = value.decode("latin-1") if isinstance(value, bytes) else _text(value)
+        damaged = _CONTROL_CHARS.search(text.rstrip(" \x00")) is not None
+        if literal and not _UID_TEXT.fullmatch(text.rstrip(" \x00")):
+            damaged = True  # written as it is: only digits and dots may pass (PS3.5 9.1)
+        if vr == "UI" and "\\" in text and dictionary_has_tag(BaseTag(tag)):
+            # A UID that must be single (Study, Series, SOP Instance) read as several.
+            damaged = damaged or dictionary_VM(BaseTag(tag)) == "1"
+    elif vr in _NUMBER_SIZE and value is not None:
+        size = _NUMBER_SIZE[vr]
+        if isinstance(value, bytes):
+            damaged = len(value) % size != 0
+            count = len(value) // size
+        else:
+            damaged = False
+            count = len(value) if isinstance(value, MultiValue | list | tuple) else 1
+        vm = dictionary_VM(BaseTag(tag)) if dictionary_has_tag(BaseTag(tag)) else ""
+        damaged = damaged or (vm.isdigit() and count > int(vm))
+    else:
+        return
+    if damaged:
+        raise DamagedElementError(
+            f"{_tag_text(tag)} holds a value no {vr} element can: the file is damaged"
+        )
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _text(value: object) -> str:
@@ -561,6 +650,10 @@ class _Run:
             (s.group, s.creator.upper(), s.offset): s for rule in rules for s in rule.safe_private
         }
         self.safe_private_kept = False
+        self.named = _PATIENT_NAME in ds
+        sop_class = _ascii(ds, _SOP_CLASS_UID)
+        self.ultrasound = sop_class in _US_IMAGE_CLASSES
+        self.computed_radiography = sop_class == _CR_IMAGE_CLASS
         self._names: list[str] | None = None
         self._phrases: _Phrases | None = None
         self._source = ds
@@ -639,6 +732,7 @@ class _Run:
         raw = src.get_item(BaseTag(tag))
         if raw is None:
             return
+        _check_intact(tag, raw, rule.vr)
         if rule.vr in _DATE_VRS:
             value = self._date_value(rule.vr, _ascii(src, tag))
             if value is None:
@@ -673,7 +767,13 @@ class _Run:
             self._pseudonym(src, out, tag, vr, kind)
             return
         kept = tag in self.profile.keep and tag not in self.removed
-        if kept and self.remove_times and tag in _COUNTERS:
+        if kept and tag in self.profile.scrub and not self.named:
+            # The scrubber finds the patient's name by the file's own Patient's Name (Type
+            # 2, so always present): without it, a damaged or cut-short file would have
+            # its free text kept with the name in it. The Basic Profile action instead.
+            kept = False
+            action = basic_action(tag, self.context)
+        elif kept and self.remove_times and tag in _COUNTERS:
             kept = False
             action = self._counter_action(tag)
         elif kept and vr in _DATE_VRS and not self.shift:
@@ -681,6 +781,8 @@ class _Run:
             action = basic_action(tag, self.context)
         else:
             action = Action.KEEP if kept else basic_action(tag, self.context)
+        if not kept:
+            action = self._conformant(src, tag, action)
         if vr == "SQ":
             self._sequence(src, out, tag, action)
         elif vr == "UI":
@@ -689,6 +791,27 @@ class _Run:
             self._keep(src, out, tag, raw, vr)
         else:
             self._apply(src, out, tag, vr, action)
+
+    def _conformant(self, src: Dataset, tag: int, action: Action) -> Action:
+        """Adjust a Basic Profile action that would leave this IOD invalid.
+
+        Table E.1-1 picks among a combined code's actions by what the IOD requires (Type
+        1, 2 or 3); :mod:`aidahub.deid.rules` resolves them for all IODs at once, which is
+        wrong for the cases below. Each gives no information the Basic Profile action
+        would not: a dummy, an empty value, or less.
+        """
+        if action is Action.REMOVE and tag in _TYPE1_REMOVED:
+            return Action.DUMMY
+        if action is Action.REMOVE and tag == _BODY_PART_EXAMINED and self.computed_radiography:
+            return Action.EMPTY
+        if action is Action.EMPTY and tag == _ACQUISITION_DATETIME and self.ultrasound:
+            ivus = _ascii(self._source, _MODALITY).upper() == "IVUS"
+            return Action.DUMMY if ivus else Action.REMOVE
+        if action is Action.EMPTY and tag == _REFERENCED_STUDY_SEQUENCE and src is self._source:
+            # Type 3 in General Study (PS3.3 C.7.2.1), where a present sequence needs an
+            # item; Type 2 (hence X/Z) only inside SR Referenced Request items (C.17.2).
+            return Action.REMOVE
+        return action
 
     def _counter_action(self, tag: int) -> Action:
         if tag == _INSTANCE_NUMBER and self.context.enhanced:
@@ -713,16 +836,31 @@ class _Run:
             self._count(Action.EMPTY)
             return
         try:
-            items = list(src[tag].value or [])
+            value = src[tag].value
         except Exception:  # noqa: BLE001 - a sequence that cannot be parsed is removed
             self._count(Action.REMOVE)
             return
+        if value is not None and not isinstance(value, Sequence):
+            # The file gave a sequence attribute another VR: its value is whatever the
+            # parser read there, not items to clean.
+            raise DamagedElementError(f"{_tag_text(tag)} is not a sequence: the file is damaged")
+        items = list(value or [])
         if tag == _CONTENT_SEQUENCE:
             kept = [i for i in items if not _describes_subject(i)]
             self.counts[Action.REMOVE.value] += len(items) - len(kept)
             items = kept
+        cleaned = [self.clean(i) for i in items]
+        if action is Action.DUMMY:
+            # An item left with no attributes is invalid in every module (its Type 1
+            # attributes are gone): Graphic Annotation Sequence (D) items lose their layer,
+            # text and graphics, which no level keeps. Without items the sequence goes
+            # too; the Graphic Annotation module is conditional (PS3.3 A.33).
+            cleaned = [item for item in cleaned if len(item)]
+            if items and not cleaned:
+                self._count(Action.REMOVE)
+                return
         self._count(Action.KEEP if action is Action.KEEP else Action.CLEAN)
-        out[BaseTag(tag)] = DataElement(tag, "SQ", Sequence([self.clean(i) for i in items]))
+        out[BaseTag(tag)] = DataElement(tag, "SQ", Sequence(cleaned))
 
     def _uid(
         self,
@@ -733,6 +871,8 @@ class _Run:
         action: Action,
         kept: bool,
     ) -> None:
+        if kept or action not in (Action.REMOVE, Action.EMPTY):
+            _check_intact(tag, raw, "UI", literal=kept and tag in _LITERAL_UIDS)
         if kept and tag in _LITERAL_UIDS:
             out[BaseTag(tag)] = raw if isinstance(raw, RawDataElement) else copy.deepcopy(raw)
             self._count(Action.KEEP)
@@ -749,6 +889,7 @@ class _Run:
     def _keep(
         self, src: Dataset, out: Dataset, tag: int, raw: DataElement | RawDataElement, vr: str
     ) -> None:
+        _check_intact(tag, raw, vr)
         if vr in _DATE_VRS and (vr != "TM" or self.remove_times):
             value = self._date_value(vr, _ascii(src, tag))
             self._set_text(out, tag, vr, value or "")
@@ -822,6 +963,11 @@ class _Run:
             if band:
                 out.PatientAge = band
                 self._count(Action.CLEAN)
+        body_part = out.get(_BODY_PART_EXAMINED)
+        if body_part is not None and not body_part.value and _LATERALITY not in out:
+            # Laterality is Type 2C in General Series (PS3.3 C.7.3.1), required when the
+            # body part is paired: once Body Part Examined is empty that is unknown.
+            out[BaseTag(_LATERALITY)] = DataElement(_LATERALITY, "CS", "")
         out.PatientIdentityRemoved = "YES"
         out.DeidentificationMethod = self._method()
         codes = method_codes(self.profile, safe_private_kept=self.safe_private_kept)
@@ -852,6 +998,9 @@ class _Run:
             # Implementation, application entity and private information elements name
             # the sending site; the meta is rebuilt from the dataset instead.
             self._count(_META_ACTIONS.get(int(tag), Action.REMOVE))
+        for tag in (0x00020002, 0x00020010):  # copied below: Media Storage SOP Class, syntax
+            if tag in source_meta:
+                _check_intact(tag, source_meta.get_item(BaseTag(tag)), "UI", literal=True)
         meta = FileMetaDataset()
         meta.FileMetaInformationVersion = b"\x00\x01"
         sop_class = out.get("SOPClassUID") or source_meta.get("MediaStorageSOPClassUID")
