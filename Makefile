@@ -61,7 +61,7 @@ bench-register: install bench-deps
 	$(BIN)/python benchmarks/register.py
 
 bench-deid: install
-	$(BIN)/python benchmarks/deid.py
+	$(BIN)/python benchmarks/deid.py --profile-ours
 
 clean:
 	rm -rf $(VAR) .pytest_cache .ruff_cache
