@@ -17,6 +17,7 @@ from aidahub.deid.batch import run
 from aidahub.deid.keys import load_key
 from aidahub.deid.profile import load_profile
 from tests.deid.planted import bad_files, make_corpus
+from tests.deid.trees import tree as _tree
 
 CT_ROLES = ("ct1_1", "ct1_2", "ct1_3_j2k", "ct2_1_latin1", "ct2_2_deflated")
 PATIENTS = 4
@@ -63,20 +64,6 @@ def corpus(tmp_path_factory):
         "name: scaled\nextends: time-period\noptions: {scale_intervals: true}\n", encoding="utf-8"
     )
     return root, source, planted, bad, copies, key, scaled
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    """Every file under *folder* by relative path; the report's finishing time left out."""
-    tree = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            if path.name == "DEIDENTIFICATION.txt":
-                data = b"".join(
-                    line for line in data.splitlines(True) if not line.startswith(b"Finished:")
-                )
-            tree[path.relative_to(folder).as_posix()] = data
-    return tree
 
 
 def _cli(corpus, out: Path, profile: str, workers: int) -> dict:

@@ -22,6 +22,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from aidahub.cli import main
+from tests.deid.trees import tree as _tree
 
 FILES = 200
 PATIENTS = 8
@@ -86,20 +87,6 @@ def _command(root: Path, out: Path, *extra: str, **options) -> subprocess.Comple
 
 def _beside(out: Path, suffix: str) -> Path:
     return out.with_name(out.name + suffix)
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    """Every file under *folder* by relative path; the report's finishing time left out."""
-    tree = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            if path.name == "DEIDENTIFICATION.txt":
-                data = b"".join(
-                    line for line in data.splitlines(True) if not line.startswith(b"Finished:")
-                )
-            tree[path.relative_to(folder).as_posix()] = data
-    return tree
 
 
 def _journal_entries(out: Path) -> list[dict]:
