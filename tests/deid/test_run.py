@@ -27,12 +27,16 @@ def corpus(tmp_path_factory):
     return root, source, planted, bad, key
 
 
+def _deid(source, out, profile, key) -> int:
+    """`aidahub deid run SOURCE OUT --profile PROFILE --key KEY --quiet`; its exit status."""
+    argv = ["deid", "run", str(source), str(out), "--profile", str(profile), "--key", str(key)]
+    return main([*argv, "--quiet"])
+
+
 def _run(corpus, profile: str, name: str) -> tuple[int, Path]:
     root, source, _, _, key = corpus
     out = root / name
-    code = main(
-        ["deid", "run", str(source), str(out), "--profile", profile, "--key", str(key), "--quiet"]
-    )
+    code = _deid(str(source), str(out), profile, str(key))
     return code, out
 
 
@@ -112,22 +116,7 @@ def test_the_same_key_gives_the_same_output_names_and_another_key_does_not(corpu
     other = tmp_path / "other.key"
     assert main(["deid", "keygen", str(other)]) == 0
     out_c = tmp_path / "other-out"
-    assert (
-        main(
-            [
-                "deid",
-                "run",
-                str(source),
-                str(out_c),
-                "--profile",
-                "scanner",
-                "--key",
-                str(other),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert _deid(str(source), str(out_c), "scanner", str(other)) == 0
     assert not set(names(out_a)) & set(names(out_c))
 
 
@@ -149,19 +138,7 @@ def test_a_custom_profile_without_motivation_is_refused(corpus, tmp_path, capsys
     custom.write_text(
         "name: more\nextends: diagnosis\nkeep: [PatientAge, PatientSex]\n", encoding="utf-8"
     )
-    code = main(
-        [
-            "deid",
-            "run",
-            str(source),
-            str(tmp_path / "o"),
-            "--profile",
-            str(custom),
-            "--key",
-            str(key),
-            "--quiet",
-        ]
-    )
+    code = _deid(str(source), str(tmp_path / "o"), str(custom), str(key))
     assert code == 2
     assert "motivation" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -176,22 +153,7 @@ def test_motivation_goes_into_the_report_inside_the_output(corpus, tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "motivated"
-    assert (
-        main(
-            [
-                "deid",
-                "run",
-                str(source),
-                str(out),
-                "--profile",
-                str(custom),
-                "--key",
-                str(key),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert _deid(str(source), str(out), str(custom), str(key)) == 0
     inside = (out / "DEIDENTIFICATION.txt").read_text(encoding="utf-8")
     assert "Age and sex are needed to study sex differences" in inside
     assert find_leaks(out, planted) == []
@@ -199,19 +161,7 @@ def test_motivation_goes_into_the_report_inside_the_output(corpus, tmp_path):
 
 def test_output_inside_input_is_refused(corpus, capsys):
     _, source, _, _, key = corpus
-    code = main(
-        [
-            "deid",
-            "run",
-            str(source),
-            str(source / "out"),
-            "--profile",
-            "images-only",
-            "--key",
-            str(key),
-            "--quiet",
-        ]
-    )
+    code = _deid(str(source), str(source / "out"), "images-only", str(key))
     assert code == 2
     assert "must not be inside the input folder" in capsys.readouterr().err
 
@@ -224,22 +174,7 @@ def test_remove_times_leaves_nothing_that_orders_a_patients_examinations(corpus,
         "name: no-times\nextends: time-period\noptions: {remove_times: true}\n", encoding="utf-8"
     )
     out = tmp_path / "no-times"
-    assert (
-        main(
-            [
-                "deid",
-                "run",
-                str(source),
-                str(out),
-                "--profile",
-                str(profile),
-                "--key",
-                str(key),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert _deid(str(source), str(out), str(profile), str(key)) == 0
     per_study: dict[str, set[str]] = {}
     for path in out.rglob("*.dcm"):
         ds = pydicom.dcmread(path)
@@ -319,19 +254,7 @@ def test_a_key_inside_the_data_is_refused(corpus, tmp_path, capsys):
     inside = out / "copy.key"
     inside.write_bytes(key.read_bytes())
     inside.chmod(0o600)
-    code = main(
-        [
-            "deid",
-            "run",
-            str(source),
-            str(out),
-            "--profile",
-            "images-only",
-            "--key",
-            str(inside),
-            "--quiet",
-        ]
-    )
+    code = _deid(str(source), str(out), "images-only", str(inside))
     assert code == 2
     assert "the key must live apart from the data" in capsys.readouterr().err
 
@@ -349,19 +272,7 @@ def test_every_bundled_test_file_is_written_excluded_or_quarantined(tmp_path, ca
     key = tmp_path / "k.key"
     assert main(["deid", "keygen", str(key)]) == 0
     out = tmp_path / "out"
-    code = main(
-        [
-            "deid",
-            "run",
-            str(source),
-            str(out),
-            "--profile",
-            "exam-type",
-            "--key",
-            str(key),
-            "--quiet",
-        ]
-    )
+    code = _deid(str(source), str(out), "exam-type", str(key))
     assert code == 0
     report = json.loads((tmp_path / "out.report.json").read_text(encoding="utf-8"))
     accounted = (
