@@ -24,7 +24,7 @@ from pydicom.data import get_testdata_file
 from aidahub.cli import main
 from tests.deid.trees import tree as _tree
 
-FILES = 200
+FILES = 600
 PATIENTS = 8
 BAD = 2
 PROFILE = "name: scaled\nextends: time-period\noptions: {scale_intervals: true}\n"
@@ -160,7 +160,7 @@ def _run_and_kill(root: Path, out: Path, rng: random.Random, how: str, *extra: s
             time.sleep(rng.uniform(0.2, 1.2))
         else:
             already = len(_journal_entries(out))
-            target = already + rng.randint(1, (FILES - already) // 2)
+            target = already + rng.randint(1, max(1, (FILES - already) // 2))
             deadline = time.monotonic() + 60
             while len(_journal_entries(out)) < target and time.monotonic() < deadline:
                 time.sleep(0.005)

@@ -55,7 +55,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from io import BytesIO
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -64,13 +63,16 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from aidahub.deid import dicomfile, series
 from aidahub.deid import journal as journal_file
+from aidahub.deid.damage import damage
 from aidahub.deid.dates import DatePlan, parse_da, plan_for
-from aidahub.deid.engine import DamagedElementError, deidentify
+from aidahub.deid.engine import DamagedElementError, InstanceCleaner, deidentify_instance
 from aidahub.deid.journal import Journal, JournalEntry, JournalError
 from aidahub.deid.keys import Key
 from aidahub.deid.profile import Profile
 from aidahub.deid.pseudonyms import patient_identity, pseudonym
+from aidahub.deid.series import Context, SeriesMemo
 
 __all__ = [
     "FileOutcome",
@@ -284,6 +286,42 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _write_output(path: Path, pieces: list[bytes]) -> None:
+    """Write an output file's *pieces* to a temporary name, then rename it into place.
+
+    Unlike :func:`_atomic_write` it does not fsync: the journal makes every output durable
+    at once before it records them (:meth:`aidahub.deid.journal.Journal.commit` syncs the
+    file system first), which costs one flush per commit instead of one per file. A run
+    killed before the rename leaves only a temporary name, which ``--resume`` removes.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        try:
+            _write_all(fd, pieces)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    views = [memoryview(piece) for piece in pieces if piece]
+    while views:
+        written = os.writev(fd, views[:1024])
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
+
+
 def _quarantine(source: Path, relative: str, quarantine_dir: Path, reason: str) -> bool:
     """Copy *source* to the quarantine with its reason; False if it could not be read.
 
@@ -345,6 +383,15 @@ def _read_header(path: Path) -> Dataset | None:
 
 
 def _output_path(output_dir: Path, ds: Dataset, key: Key, identity: str) -> Path:
+    return _output_path_of(
+        output_dir, key, identity,
+        ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID"), ds.get("SOPInstanceUID"),
+    )  # fmt: skip
+
+
+def _output_path_of(
+    output_dir: Path, key: Key, identity: str, study_uid: Any, series_uid: Any, instance_uid: Any
+) -> Path:
     def part(value: Any, fallback: str) -> str:
         text = str(value or "").strip()
         usable = text and len(text) <= 64 and "/" not in text and "\x00" not in text
@@ -354,90 +401,10 @@ def _output_path(output_dir: Path, ds: Dataset, key: Key, identity: str) -> Path
         return f"{fallback}-{pseudonym(key, 'path', text)}" if text else fallback
 
     patient = part(pseudonym(key, "patient", identity), "unknown-patient")
-    study = part(ds.get("StudyInstanceUID"), "unknown-study")
-    series = part(ds.get("SeriesInstanceUID"), "unknown-series")
-    instance = part(ds.get("SOPInstanceUID"), "unknown-instance")
+    study = part(study_uid, "unknown-study")
+    series = part(series_uid, "unknown-series")
+    instance = part(instance_uid, "unknown-instance")
     return output_dir / patient / study / series / f"{instance}.dcm"
-
-
-def _encode(ds: Dataset) -> bytes:
-    buffer = BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
-
-
-def _damage(ds: Dataset) -> str | None:
-    """Why the file is damaged or incomplete, if it is; never raises.
-
-    Any exception while looking is itself evidence of damage: a file the checks cannot read
-    is quarantined, it never stops the run.
-    """
-    try:
-        return _corruption(ds) or _incompleteness(ds) or _truncation(ds)
-    except Exception as exc:  # noqa: BLE001 - unreadable structure means damage
-        return f"corrupt: {type(exc).__name__}: {exc}"
-
-
-def _corruption(ds: Dataset) -> str | None:
-    """Why the file's structure is broken, if it is.
-
-    A wrong length makes the parser lose its place: what follows reads as elements with
-    impossible value representations. Converting every element once (file meta included)
-    finds that, so such a file is quarantined instead of written with whatever survived.
-    """
-    try:
-        for _ in ds.file_meta.iterall() if ds.file_meta is not None else ():
-            pass
-        for _ in ds.iterall():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any element that cannot be read means damage
-        return f"corrupt: {type(exc).__name__}: {exc}"
-    return None
-
-
-_PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
-
-
-def _incompleteness(ds: Dataset) -> str | None:
-    """An object without its identity, or an image without its pixels, is not complete."""
-    if not str(ds.get("SOPClassUID", "") or "").strip():
-        return "incomplete: no SOP Class UID"
-    if not str(ds.get("SOPInstanceUID", "") or "").strip():
-        return "incomplete: no SOP Instance UID"
-    if "Rows" in ds and "Columns" in ds and not any(t in ds for t in _PIXEL_TAGS):
-        return "incomplete: an image without Pixel Data"
-    return None
-
-
-def _truncation(ds: Dataset) -> str | None:
-    """Why native (uncompressed) Pixel Data is shorter than the image needs, if it is.
-
-    pydicom reads a file cut inside its Pixel Data without complaint; the length check
-    catches it before a damaged image could be written as if it were complete.
-    """
-    if "PixelData" not in ds or ds.file_meta.get("TransferSyntaxUID") is None:
-        return None
-    syntax = ds.file_meta.TransferSyntaxUID
-    if not getattr(syntax, "is_transfer_syntax", False):
-        return f"corrupt: {str(syntax)[:64]!r} is not a transfer syntax"
-    if syntax.is_compressed:
-        return None
-    try:
-        frames = int(ds.get("NumberOfFrames", 1) or 1)
-        expected = (
-            int(ds.Rows)
-            * int(ds.Columns)
-            * int(ds.get("SamplesPerPixel", 1))
-            * int(ds.BitsAllocated)
-            * frames
-            + 7
-        ) // 8
-    except (AttributeError, TypeError, ValueError):
-        return "incomplete: the image size elements are missing or unreadable"
-    actual = len(ds.PixelData or b"")
-    if actual < expected:
-        return f"truncated: Pixel Data has {actual} of the {expected} bytes the image needs"
-    return None
 
 
 def _unreadable(exc: OSError) -> str:
@@ -461,6 +428,10 @@ class _Worker:
     def __init__(self, setup: _Setup) -> None:
         self.setup = setup
         self._plans: dict[_Anchor, DatePlan] = {}
+        self._memo = SeriesMemo()
+        self._candidate: (
+            tuple[Context, Dataset, Dataset, dicomfile.Encoded, InstanceCleaner] | None
+        ) = None
 
     def headers(self, sources: list[str]) -> list[_Header]:
         """The patient identity and study date of each file, for the date plans' anchors."""
@@ -484,10 +455,15 @@ class _Worker:
         Warnings quote input values (UIDs, odd strings), so they never go inside *OUT*.
         """
         path = self.setup.input_dir / source
+        self._candidate = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             outcome = self._process(path, anchor)
         outcome.warnings = sorted({str(w.message) for w in caught})[:20]
+        if self._candidate is not None and not caught and outcome.outcome == "written":
+            # Only a file the engine saw nothing unusual in becomes a template.
+            self._memo.remember(*self._candidate)
+        self._candidate = None
         if outcome.outcome == "quarantined":
             outcome.copied = _quarantine(path, source, self.setup.quarantine_dir, outcome.reason)
         return outcome
@@ -515,23 +491,56 @@ class _Worker:
         return outcome
 
     def _deidentify(self, path: Path, anchor: _Anchor | None) -> FileOutcome:
-        setup = self.setup
         try:
-            ds = pydicom.dcmread(path)
-            ds.PixelData if "PixelData" in ds else None  # noqa: B018 - force the read of bulk data
+            ds = dicomfile.read_file(path)
         except InvalidDicomError:
             return FileOutcome(path, "quarantined", "not-dicom: the file is not a DICOM file")
         except OSError as exc:
             return FileOutcome(path, "quarantined", _unreadable(exc))
         except Exception as exc:  # noqa: BLE001 - every unreadable file is quarantined, not fatal
             return FileOutcome(path, "quarantined", f"unreadable: {type(exc).__name__}: {exc}")
-        damaged = _damage(ds)
+        context = series.context_of(ds, anchor)
+        template = self._memo.get(context) if context is not None else None
+        if context is not None and template is not None:
+            written = self._reuse(path, template, context, ds)
+            if written is not None:
+                return written
+            try:  # as read: the attempt converted some elements
+                ds = dicomfile.read_file(path)
+            except Exception as exc:  # noqa: BLE001 - it was read a moment ago
+                return FileOutcome(path, "quarantined", f"unreadable: {type(exc).__name__}: {exc}")
+        return self._whole(path, anchor, ds, context)
+
+    def _reuse(
+        self, path: Path, template: series.Template, context: Context, ds: Dataset
+    ) -> FileOutcome | None:
+        """Write the next object of a series from its template, or None to do it whole."""
+        try:
+            reused = self._memo.apply(template, context, ds)
+        except Exception:  # noqa: BLE001 - NotReusable, damage: the whole engine decides
+            return None
+        target = _output_path_of(
+            self.setup.output_dir, self.setup.key, reused.identity,
+            reused.study_uid, reused.series_uid, reused.instance_uid,
+        )  # fmt: skip
+        try:
+            _write_output(target, reused.pieces)
+        except OSError as exc:
+            raise _stopped(exc, f"write to the output folder {self.setup.output_dir}") from None
+        return FileOutcome(path, "written", "", target)
+
+    def _whole(
+        self, path: Path, anchor: _Anchor | None, ds: Dataset, context: Context | None
+    ) -> FileOutcome:
+        """De-identify one dataset with every check and the whole engine."""
+        setup = self.setup
+        damaged = damage(ds)
         if damaged:
             return FileOutcome(path, "quarantined", damaged)
         identity = patient_identity(ds)
         try:
             plan = self._plan(identity, anchor)
-            result = deidentify(ds, setup.profile, setup.key, date_plan=plan)
+            result, cleaner = deidentify_instance(ds, setup.profile, setup.key, date_plan=plan)
         except DamagedElementError as exc:
             return FileOutcome(path, "quarantined", f"corrupt: {exc}")
         except Exception as exc:  # noqa: BLE001 - a file the engine cannot handle never stops a batch
@@ -539,14 +548,17 @@ class _Worker:
         if result.dataset is None:
             return FileOutcome(path, "excluded", result.excluded or "excluded")
         try:
-            data = _encode(result.dataset)
+            parts = dicomfile.encode_parts(result.dataset)
+            pieces = parts.pieces() if parts is not None else dicomfile.encode(result.dataset)
         except Exception as exc:  # noqa: BLE001
             return FileOutcome(path, "quarantined", f"unwritable: {type(exc).__name__}: {exc}")
         target = _output_path(setup.output_dir, result.dataset, setup.key, identity)
         try:
-            _atomic_write(target, data)
+            _write_output(target, pieces)
         except OSError as exc:
             raise _stopped(exc, f"write to the output folder {setup.output_dir}") from None
+        if context is not None and cleaner is not None and parts is not None:
+            self._candidate = (context, ds, result.dataset, parts, cleaner)
         return FileOutcome(path, "written", "", target)
 
 
@@ -892,26 +904,6 @@ def _to_entry(outcome: FileOutcome, source: str, output_dir: Path) -> JournalEnt
     )
 
 
-def _folders_written(outcome: FileOutcome, source: str, setup: _Setup) -> list[Path]:
-    """The folders a file's output (or quarantine copy) was renamed into, and their parents.
-
-    Each is fsynced before the journal line, so a power cut cannot lose a rename (or a new
-    folder) that the journal already records.
-    """
-    if outcome.output is not None:
-        top, target = setup.output_dir, outcome.output
-    elif outcome.outcome == "quarantined" and outcome.copied:
-        top, target = setup.quarantine_dir, setup.quarantine_dir / source
-    else:
-        return []
-    folders = []
-    folder = target.parent
-    while folder != top and folder.is_relative_to(top):
-        folders.append(folder)
-        folder = folder.parent
-    return [*folders, top]
-
-
 def _inside_report(summary: RunSummary, profile: Profile) -> str:
     lines = [
         "De-identified with aidahub",
@@ -1022,6 +1014,7 @@ def run(
     earlier = _earlier_run(journal_path, output_dir, profile, key, resume)
     _create_output(output_dir)
     journal = _open_journal(journal_path, earlier, profile, key)
+    journal.sync_before_commit(output_dir, quarantine_dir)
     try:
         _remove_leftovers(output_dir, quarantine_dir)
         summary = _run_files(
@@ -1080,10 +1073,7 @@ def _run_files(
         for chunk in runner.files(_chunks(tasks, size), journal.commit_if_due):
             for outcome in chunk:
                 source = outcome.source.relative_to(input_dir).as_posix()
-                journal.add(
-                    _to_entry(outcome, source, output_dir),
-                    _folders_written(outcome, source, setup),
-                )
+                journal.add(_to_entry(outcome, source, output_dir))
                 outcomes[source] = outcome
                 summary.bytes_processed += outcome.size
                 finished += 1

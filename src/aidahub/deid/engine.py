@@ -43,12 +43,14 @@ and Longitudinal Temporal Information Modified ``MODIFIED`` or ``REMOVED``.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
@@ -89,7 +91,7 @@ from aidahub.deid.rules import (
     private_creator_tag,
     private_offset,
 )
-from aidahub.deid.text import PLACEHOLDERS, names_in, scrub_text
+from aidahub.deid.text import PLACEHOLDERS, names_from_values, scrub_text
 from aidahub.deid.uids import remap_uid, remap_uid_value
 
 __all__ = [
@@ -99,8 +101,10 @@ __all__ = [
     "IMPLEMENTATION_VERSION_NAME",
     "DamagedElementError",
     "EngineResult",
+    "InstanceCleaner",
     "age_band",
     "deidentify",
+    "deidentify_instance",
     "method_codes",
 ]
 
@@ -360,7 +364,12 @@ def method_codes(profile: Profile, *, safe_private_kept: bool = False) -> list[t
 
 
 def _vr_of(tag: int, elem: DataElement | RawDataElement) -> str:
-    vr = elem.VR
+    return _resolved_vr(tag, elem.VR)
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolved_vr(tag: int, vr: str | None) -> str:
+    """The VR the engine treats an element as, from its tag and the VR in the file."""
     if not is_private(tag) and dictionary_has_tag(BaseTag(tag)):
         # The dictionary decides what a standard element is: a file that calls a UID "CS"
         # or a description "UI" would otherwise have it kept unmapped or unscrubbed.
@@ -386,6 +395,8 @@ def _check_intact(
     value = elem.value
     if elem.VR == "SQ" and vr != "SQ":
         damaged = True  # items where a value belongs can hide any element
+    elif elem.VR in _NUMERIC_VRS and vr in _STRING_VRS:
+        damaged = True  # the file wrote text as numbers: its structure is not to be trusted
     elif vr in _STRING_VRS:
         text = value.decode("latin-1") if isinstance(value, bytes) else _text(value)
         damaged = _CONTROL_CHARS.search(text.rstrip(" \x00")) is not None
@@ -545,9 +556,10 @@ class _Phrases:
             elif tag in _ID_SOURCES:
                 for value in _values(element.value):
                     identifiers.update(_id_patterns(value))
+        # Patterns are compiled once per set of values (a series repeats its header).
         self.patterns = [
-            (_compile(places), PLACEHOLDERS["address"]),
-            (_compile(identifiers), PLACEHOLDERS["identifier"]),
+            (_compile(frozenset(places)), PLACEHOLDERS["address"]),
+            (_compile(frozenset(identifiers)), PLACEHOLDERS["identifier"]),
         ]
 
     def scrub(self, text: str) -> str:
@@ -581,22 +593,20 @@ def _select(ds: Dataset, wanted: Callable[[int, str], bool]) -> list[DataElement
     return found
 
 
-def _harvest(ds: Dataset) -> tuple[list[str], _Phrases]:
+def _harvest(ds: Dataset) -> tuple[tuple[str, ...], _Phrases]:
     """Return the person names (:func:`aidahub.deid.text.names_in`) and the places and
     identifiers of *ds* and its file meta, decoding only the elements that hold them."""
     found = _select(ds, lambda tag, vr: vr == "PN" or tag in _PLACE_SOURCES or tag in _ID_SOURCES)
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         found += [e for e in meta.iterall() if int(e.tag) in _ID_SOURCES]
-    holder = Dataset()
-    items = []
-    for element in found:
-        if element.VR == "PN":
-            item = Dataset()
-            item.add(element)
-            items.append(item)
-    holder.ContentSequence = Sequence(items)
-    return names_in(holder), _Phrases(found)
+    values = [
+        str(value)
+        for element in found
+        if element.VR == "PN" and element.value is not None
+        for value in (element.value if element.VM > 1 else [element.value])
+    ]
+    return names_from_values(tuple(values)), _Phrases(found)
 
 
 def _values(value: object) -> list[str]:
@@ -608,27 +618,58 @@ def _values(value: object) -> list[str]:
     return [text] if text else []
 
 
-def _place_patterns(value: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _place_patterns(value: str) -> frozenset[str]:
     patterns = {_loose(value)} if len(value) >= 4 else set()
     patterns.update(_loose(word) + "s?" for word in _WORD.findall(value))
     patterns.update(
         r"(?<!\d)" + code.group(0)[:3] + r"\s?" + code.group(0)[-2:] + r"(?!\d)"
         for code in _POSTAL_CODE.finditer(value)
     )
-    return patterns
+    return frozenset(patterns)
 
 
-def _id_patterns(value: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _id_patterns(value: str) -> frozenset[str]:
     patterns = {_loose(value)} if len(value) >= 4 else set()
     patterns.update(r"(?<!\d)" + run + r"(?!\d)" for run in _DIGIT_RUN.findall(value))
-    return patterns
+    return frozenset(patterns)
 
 
-def _compile(patterns: set[str]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=256)
+def _compile(patterns: frozenset[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     alternatives = sorted(patterns, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+class _Step(Enum):
+    """How :meth:`_Run._standard` handles an element, as :meth:`_Run._decide` chose."""
+
+    DROP = "drop"
+    PSEUDONYM = "pseudonym"
+    SEQUENCE = "sequence"
+    UID = "uid"
+    KEEP = "keep"
+    APPLY = "apply"
+
+
+_Decision = tuple[_Step, str, Action, bool]
+"""The step, the element's VR, its action and whether the profile keeps it."""
+_DecisionKey = tuple[int, str | None, bool]
+# Decisions depend on the profile and on what the top-level dataset says (its IOD, device
+# rules, whether it names the patient), never on other values: one table per combination,
+# kept for the life of the process (a few hundred entries per kind of object).
+_DECISIONS: dict[int, tuple[Profile, dict[tuple[Any, ...], dict[_DecisionKey, _Decision]]]] = {}
+
+
+def _decisions_for(profile: Profile, situation: tuple[Any, ...]) -> dict[_DecisionKey, _Decision]:
+    entry = _DECISIONS.get(id(profile))
+    if entry is None or entry[0] is not profile:
+        # Keyed by identity; the profile is held so its id cannot be reused meanwhile.
+        entry = _DECISIONS[id(profile)] = (profile, {})
+    return entry[1].setdefault(situation, {})
 
 
 class _Run:
@@ -653,8 +694,14 @@ class _Run:
         self.named = _PATIENT_NAME in ds
         sop_class = _ascii(ds, _SOP_CLASS_UID)
         self.ultrasound = sop_class in _US_IMAGE_CLASSES
+        self.ivus = self.ultrasound and _ascii(ds, _MODALITY).upper() == "IVUS"
         self.computed_radiography = sop_class == _CR_IMAGE_CLASS
-        self._names: list[str] | None = None
+        self._decisions = _decisions_for(
+            profile,
+            (self.context, self.removed, self.named, self.ultrasound, self.ivus,
+             self.computed_radiography),
+        )  # fmt: skip
+        self._names: tuple[str, ...] | None = None
         self._phrases: _Phrases | None = None
         self._source = ds
 
@@ -675,7 +722,7 @@ class _Run:
         return plan.study_delta(study)
 
     @property
-    def names(self) -> list[str]:
+    def names(self) -> tuple[str, ...]:
         """The person names of the source, for the scrubber (computed when first needed)."""
         if self._names is None:
             self._names, self._phrases = _harvest(self._source)
@@ -696,12 +743,13 @@ class _Run:
         implicit, little = src.original_encoding
         out.set_original_encoding(implicit, little, src.original_character_set)
         creators = self._creators(src)
+        top = src is self._source
         # Dataset iteration would decode every element; the tags alone do not.
         for tag in [int(t) for t in src.keys()]:  # noqa: SIM118
             if is_private(tag):
                 self._private(src, out, tag, creators)
             else:
-                self._standard(src, out, tag)
+                self._standard(src, out, tag, top)
         return out
 
     def _creators(self, src: Dataset) -> dict[int, str]:
@@ -753,19 +801,37 @@ class _Run:
 
     # -- standard elements -------------------------------------------------------------
 
-    def _standard(self, src: Dataset, out: Dataset, tag: int) -> None:
-        group = tag >> 16
-        if tag & 0xFFFF == 0 or group < 0x0008 or not dictionary_has_tag(BaseTag(tag)):
-            self._count(Action.REMOVE)
-            return
+    def _standard(self, src: Dataset, out: Dataset, tag: int, top: bool) -> None:
         raw = src.get_item(BaseTag(tag))
         if raw is None:
             return
+        key = (tag, raw.VR, top)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = self._decide(tag, raw, top=key[2])
+        step, vr, action, kept = decision
+        if step is _Step.DROP:
+            self._count(Action.REMOVE)
+        elif step is _Step.PSEUDONYM:
+            self._pseudonym(src, out, tag, vr, IDENTIFIERS[tag])
+        elif step is _Step.SEQUENCE:
+            self._sequence(src, out, tag, action)
+        elif step is _Step.UID:
+            self._uid(src, out, tag, raw, action, kept)
+        elif step is _Step.KEEP:
+            self._keep(src, out, tag, raw, vr)
+        else:
+            self._apply(src, out, tag, vr, action)
+
+    def _decide(self, tag: int, raw: DataElement | RawDataElement, *, top: bool) -> _Decision:
+        """What happens to a standard element: the same for every element with this tag and
+        file VR at this depth, so a run decides it once (:attr:`_decisions`)."""
+        group = tag >> 16
+        if tag & 0xFFFF == 0 or group < 0x0008 or not dictionary_has_tag(BaseTag(tag)):
+            return _Step.DROP, "", Action.REMOVE, False
         vr = _vr_of(tag, raw)
-        kind = IDENTIFIERS.get(tag)
-        if kind is not None:
-            self._pseudonym(src, out, tag, vr, kind)
-            return
+        if tag in IDENTIFIERS:
+            return _Step.PSEUDONYM, vr, Action.DUMMY, False
         kept = tag in self.profile.keep and tag not in self.removed
         if kept and tag in self.profile.scrub and not self.named:
             # The scrubber finds the patient's name by the file's own Patient's Name (Type
@@ -782,17 +848,14 @@ class _Run:
         else:
             action = Action.KEEP if kept else basic_action(tag, self.context)
         if not kept:
-            action = self._conformant(src, tag, action)
+            action = self._conformant(tag, action, top=top)
         if vr == "SQ":
-            self._sequence(src, out, tag, action)
-        elif vr == "UI":
-            self._uid(src, out, tag, raw, action, kept)
-        elif kept:
-            self._keep(src, out, tag, raw, vr)
-        else:
-            self._apply(src, out, tag, vr, action)
+            return _Step.SEQUENCE, vr, action, kept
+        if vr == "UI":
+            return _Step.UID, vr, action, kept
+        return (_Step.KEEP if kept else _Step.APPLY), vr, action, kept
 
-    def _conformant(self, src: Dataset, tag: int, action: Action) -> Action:
+    def _conformant(self, tag: int, action: Action, *, top: bool) -> Action:
         """Adjust a Basic Profile action that would leave this IOD invalid.
 
         Table E.1-1 picks among a combined code's actions by what the IOD requires (Type
@@ -805,9 +868,8 @@ class _Run:
         if action is Action.REMOVE and tag == _BODY_PART_EXAMINED and self.computed_radiography:
             return Action.EMPTY
         if action is Action.EMPTY and tag == _ACQUISITION_DATETIME and self.ultrasound:
-            ivus = _ascii(self._source, _MODALITY).upper() == "IVUS"
-            return Action.DUMMY if ivus else Action.REMOVE
-        if action is Action.EMPTY and tag == _REFERENCED_STUDY_SEQUENCE and src is self._source:
+            return Action.DUMMY if self.ivus else Action.REMOVE
+        if action is Action.EMPTY and tag == _REFERENCED_STUDY_SEQUENCE and top:
             # Type 3 in General Study (PS3.3 C.7.2.1), where a present sequence needs an
             # item; Type 2 (hence X/Z) only inside SR Referenced Request items (C.17.2).
             return Action.REMOVE
@@ -1047,6 +1109,54 @@ def _code_item(value: str, meaning: str) -> Dataset:
     return item
 
 
+class InstanceCleaner:
+    """Cleans standard top-level elements of further objects as :func:`deidentify` did one.
+
+    Every decision and every derived value of a :func:`deidentify` call comes from the
+    profile, the key, the date plan and what the dataset says about its patient, IOD,
+    device and people; an element's own output depends on nothing else but its value.
+    So for another object whose other elements are byte for byte the same (the next slice
+    of a series), handling the elements that differ gives exactly what a whole call
+    would: :mod:`aidahub.deid.series` relies on this, and the tests compare both ways.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+
+    def clean(self, src: Dataset, tags: Iterable[int]) -> Dataset:
+        """Return the output elements of the standard, top-level *tags* of *src*.
+
+        Raises
+        ------
+        DamagedElementError
+            As :func:`deidentify` would for these elements.
+        """
+        out = Dataset()
+        implicit, little = src.original_encoding
+        out.set_original_encoding(implicit, little, src.original_character_set)
+        for tag in tags:
+            if is_private(tag):
+                raise ValueError(f"{_tag_text(tag)} is private: the whole object must be cleaned")
+            self._run._standard(src, out, tag, True)
+        return out
+
+
+def deidentify_instance(
+    ds: Dataset, profile: Profile, key: Key, *, date_plan: DatePlan | None = None
+) -> tuple[EngineResult, InstanceCleaner | None]:
+    """:func:`deidentify`, with the cleaner for further objects that share the context.
+
+    The cleaner is None when the object was excluded.
+    """
+    reason = exclusion_reason(ds)
+    if reason is not None:
+        return EngineResult(dataset=None, excluded=reason, actions={}), None
+    run = _Run(ds, profile, key, date_plan)
+    out = run.clean(ds)
+    run.finish(out, ds)
+    return EngineResult(dataset=out, excluded=None, actions=dict(run.counts)), InstanceCleaner(run)
+
+
 def deidentify(
     ds: Dataset, profile: Profile, key: Key, *, date_plan: DatePlan | None = None
 ) -> EngineResult:
@@ -1072,10 +1182,4 @@ def deidentify(
     EngineResult
         ``dataset`` None and ``excluded`` set when the object must not leave.
     """
-    reason = exclusion_reason(ds)
-    if reason is not None:
-        return EngineResult(dataset=None, excluded=reason, actions={})
-    run = _Run(ds, profile, key, date_plan)
-    out = run.clean(ds)
-    run.finish(out, ds)
-    return EngineResult(dataset=out, excluded=None, actions=dict(run.counts))
+    return deidentify_instance(ds, profile, key, date_plan=date_plan)[0]

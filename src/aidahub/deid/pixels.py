@@ -159,6 +159,7 @@ __all__ = [
     "PixelStatistics",
     "exclusion_reason",
     "is_excluded",
+    "PixelChecker",
     "pixel_statistics",
 ]
 
@@ -529,39 +530,68 @@ def _check_pixels(ds: Dataset, settings: ExclusionSettings) -> str | None:
     if not _has_pixels(ds):
         return _check_missing_pixels(ds, settings)
     try:
-        layout = _Layout.of(ds)
+        checker = PixelChecker(ds, settings)
     except Exception as exc:  # a malformed pixel module means "cannot check"
         return _undecodable(exc)
-    check_bits = layout.has_unused_high_bits
-    check_stats = settings.check_pixels and _sop_class(ds) not in _SEGMENTATIONS
-    if not (check_bits or check_stats):
-        return None
+    return checker.reason(ds)
 
-    sampled = _sample(layout.frames, MAX_SAMPLED_FRAMES) if check_stats else ()
-    wanted = range(layout.frames) if check_bits else sampled
-    pool = _Pool()
-    try:
-        for index, frame in _frames(ds, wanted):
-            if check_bits and layout.has_bits_above_high_bit(frame):
-                return (
-                    "overlay-in-pixel-data: bits above High Bit"
-                    f" {layout.high_bit} are set in frame {index + 1}"
-                )
-            if index in sampled:
-                pool.add(layout.stored_values(frame), layout.samples)
-    except Exception as exc:  # decoder errors vary by plugin
-        return _undecodable(exc)
-    if not check_stats:
+
+class PixelChecker:
+    """The pixel checks of :func:`exclusion_reason` for objects of one image pixel module.
+
+    The layout (frames, samples, bits, sign, rows and columns) is read once, from the
+    dataset given here; :meth:`reason` then checks the pixels of any dataset that has the
+    same image pixel module, SOP class and transfer syntax, such as the next slice of a
+    series (:mod:`aidahub.deid.series`).
+
+    Raises
+    ------
+    Exception
+        If the image pixel module cannot be read (:func:`exclusion_reason` then excludes
+        the object as ``undecodable-pixels``).
+    """
+
+    def __init__(self, ds: Dataset, settings: ExclusionSettings = DEFAULT) -> None:
+        self.layout = _Layout.of(ds)
+        self.settings = settings
+        self.check_bits = self.layout.has_unused_high_bits
+        self.check_stats = settings.check_pixels and _sop_class(ds) not in _SEGMENTATIONS
+
+    def reason(self, ds: Dataset) -> str | None:
+        """Why the pixels of *ds* exclude it (as :func:`exclusion_reason` words it), or None."""
+        layout, settings = self.layout, self.settings
+        check_bits, check_stats = self.check_bits, self.check_stats
+        if not (check_bits or check_stats):
+            return None
+        sampled = _sample(layout.frames, MAX_SAMPLED_FRAMES) if check_stats else ()
+        wanted = range(layout.frames) if check_bits else sampled
+        pool = _Pool()
+        try:
+            native = _native_frames(ds, layout, wanted)
+            for index, frame in native if native is not None else _frames(ds, wanted):
+                if check_bits and layout.has_bits_above_high_bit(frame):
+                    return (
+                        "overlay-in-pixel-data: bits above High Bit"
+                        f" {layout.high_bit} are set in frame {index + 1}"
+                    )
+                if index in sampled:
+                    values = layout.stored_values(frame)
+                    if layout.frames == 1 and _clearly_varied(values, layout.samples, settings):
+                        return None
+                    pool.add(values, layout.samples)
+        except Exception as exc:  # decoder errors vary by plugin
+            return _undecodable(exc)
+        if not check_stats:
+            return None
+        stats = pool.result()
+        if stats.std < settings.min_std:
+            return f"low-variance: standard deviation {stats.std:.2f} is below {settings.min_std:g}"
+        if stats.grey_levels < settings.min_grey_levels:
+            return (
+                f"few-grey-levels: {stats.grey_levels} distinct values,"
+                f" fewer than {settings.min_grey_levels}"
+            )
         return None
-    stats = pool.result()
-    if stats.std < settings.min_std:
-        return f"low-variance: standard deviation {stats.std:.2f} is below {settings.min_std:g}"
-    if stats.grey_levels < settings.min_grey_levels:
-        return (
-            f"few-grey-levels: {stats.grey_levels} distinct values,"
-            f" fewer than {settings.min_grey_levels}"
-        )
-    return None
 
 
 def _check_missing_pixels(ds: Dataset, settings: ExclusionSettings) -> str | None:
@@ -593,6 +623,8 @@ class _Layout:
     high_bit: int
     signed: bool
     integer: bool
+    rows: int = 0
+    columns: int = 0
 
     @classmethod
     def of(cls, ds: Dataset) -> _Layout:
@@ -612,6 +644,8 @@ class _Layout:
             high_bit=int(ds.get("HighBit", bits_stored - 1) if integer else bits_stored - 1),
             signed=integer and int(ds.get("PixelRepresentation", 0) or 0) == 1,
             integer=integer,
+            rows=_size(ds, _ROWS),
+            columns=_size(ds, _COLUMNS),
         )
 
     @property
@@ -751,6 +785,96 @@ def _frames(ds: Dataset, indices: Iterable[int]) -> Iterator[tuple[int, npt.NDAr
         yield index, frame
 
 
+def _native_frames(
+    ds: Dataset, layout: _Layout, indices: Iterable[int]
+) -> Iterator[tuple[int, npt.NDArray[Any]]] | None:
+    """The frames at `indices` read straight from native little-endian Pixel Data, or None.
+
+    For single-sample integer images in Implicit or Explicit VR Little Endian this gives
+    the arrays pydicom's native decoder returns (``raw=True``, no unused-bit correction),
+    without building a view and a decoder for each file; anything else returns None and
+    goes through :func:`_frames` (tests/deid/test_pixels.py compares the two).
+    """
+    if not layout.integer or layout.samples != 1 or layout.bits_allocated not in (8, 16, 32):
+        return None
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax not in (ImplicitVRLittleEndian, ExplicitVRLittleEndian):
+        return None
+    element = ds.get_item(_PIXEL_DATA)
+    value = element.value if element is not None else None
+    if not isinstance(value, bytes):
+        return None
+    rows, columns = layout.rows, layout.columns
+    size = layout.bits_allocated // 8
+    per_frame = rows * columns
+    if rows <= 0 or columns <= 0 or len(value) < per_frame * size * layout.frames:
+        return None
+    dtype = np.dtype(f"<{'i' if layout.signed else 'u'}{size}")
+    pixels = np.frombuffer(value, dtype=dtype, count=per_frame * layout.frames)
+    wanted = sorted(set(indices))
+    return ((i, pixels[i * per_frame : (i + 1) * per_frame].reshape(rows, columns)) for i in wanted)
+
+
+def _clearly_varied(values: npt.NDArray[Any], samples: int, settings: ExclusionSettings) -> bool:
+    """Whether a single frame certainly passes both statistics, found cheaply.
+
+    Exact statistics (:class:`_Pool`) count every distinct value, which takes a pass of
+    ``bincount`` or a sort; deciding the thresholds needs less. The distinct values of a
+    block of 4,096 pixels are at most those of the image, so reaching ``min_grey_levels``
+    there is enough; the standard deviation comes from exact integer sums (stored values of
+    up to 16 bits, shifted by the first one, square into int64 without overflow), with a
+    margin of 1 % over ``min_std``. No BLAS call is made: its threads would compete with the
+    batch's worker processes. When either is not clear, the exact statistics decide (and
+    give the reason's figures).
+    """
+    if values.dtype.kind not in "iu" or values.dtype.itemsize > 2 or samples > 4:
+        return False
+    columns = values.reshape(-1, samples)
+    n = columns.shape[0]
+    if n < 2:
+        return False
+    middle = n // 2
+    block = columns[max(0, middle - 2048) : middle + 2048].astype(np.int64)
+    block -= block.min(axis=0)
+    if samples > 1:
+        # Distinct colours: each sample in its own 16 bits of one integer.
+        block = np.bitwise_or.reduce(block << (16 * np.arange(samples)), axis=1)
+        if np.unique(block).size < settings.min_grey_levels:
+            return False
+    elif np.count_nonzero(np.bincount(block[:, 0])) < settings.min_grey_levels:
+        return False
+    # The exact statistic is the largest per-sample deviation: one sample is enough.
+    return any(
+        _std_at_least(np.ascontiguousarray(columns[:, sample]), settings.min_std * 1.01)
+        for sample in range(samples)
+    )
+
+
+_SUM_CHUNK: Final = 1 << 18
+
+
+def _std_at_least(flat: npt.NDArray[Any], limit: float) -> bool:
+    """Whether the standard deviation of 8- or 16-bit integers is at least *limit*.
+
+    Exact integer sums, shifted by the first value so the squares fit int64, in chunks of
+    :data:`_SUM_CHUNK` values so a large radiograph needs no array of int64 its size.
+    """
+    first = int(flat[0])
+    buffer = np.empty(min(flat.size, _SUM_CHUNK), dtype=np.int64)
+    total = squares = 0
+    for start in range(0, flat.size, _SUM_CHUNK):
+        part = flat[start : start + _SUM_CHUNK]
+        shifted = buffer[: part.size]
+        np.subtract(part, first, out=shifted)
+        total += int(shifted.sum())
+        np.square(shifted, out=shifted)
+        squares += int(shifted.sum())
+    n = flat.size
+    variance = (squares - total * total / n) / n
+    return math.sqrt(max(variance, 0.0)) >= limit
+
+
 def _pixel_view(ds: Dataset) -> Dataset:
     """A new dataset sharing the image pixel elements of `ds`, so decoding leaves `ds` as is.
 
@@ -781,6 +905,14 @@ def _transfer_syntax(ds: Dataset, implicit: bool | None, little: bool | None) ->
     if little is False:
         return ExplicitVRBigEndian
     return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+def _size(ds: Dataset, tag: BaseTag) -> int:
+    """Rows or Columns as a number, or 0 when missing or unreadable (the decoders decide)."""
+    try:
+        return int(ds[tag].value) if tag in ds else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def _sample(frames: int, limit: int) -> tuple[int, ...]:

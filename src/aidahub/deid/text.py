@@ -23,6 +23,7 @@ the choices behind them are documented on each detector below. Text that is only
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +32,15 @@ from datetime import date
 
 from pydicom.dataset import Dataset
 
-__all__ = ["CATEGORIES", "PLACEHOLDERS", "ScrubResult", "names_in", "scrub", "scrub_text"]
+__all__ = [
+    "CATEGORIES",
+    "PLACEHOLDERS",
+    "ScrubResult",
+    "names_from_values",
+    "names_in",
+    "scrub",
+    "scrub_text",
+]
 
 CATEGORIES = ("personal number", "identifier", "e-mail", "phone", "date", "address", "name")
 """Categories in order of precedence when two finds of equal length overlap."""
@@ -118,19 +127,29 @@ def names_in(ds: Dataset) -> list[str]:
     -------
     list[str]
     """
-    result: dict[str, None] = {}
+    values: list[str] = []
     for element in ds.iterall():
         if element.VR != "PN" or element.value is None:
             continue
-        values = element.value if element.VM > 1 else [element.value]
-        for value in values:
-            for group in str(value).split("="):
-                group = group.strip()
-                if len(_WORD_SPLIT.split(group.strip(" ^"))) > 1:
-                    result[group] = None
-                for word in _name_words(group):
-                    result[word] = None
-    return list(result)
+        values.extend(str(v) for v in (element.value if element.VM > 1 else [element.value]))
+    return list(names_from_values(tuple(values)))
+
+
+@functools.lru_cache(maxsize=1024)
+def names_from_values(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the names of :func:`names_in` from PN values given as strings.
+
+    Cached, as the slices of a series name the same people.
+    """
+    result: dict[str, None] = {}
+    for value in values:
+        for group in value.split("="):
+            group = group.strip()
+            if len(_WORD_SPLIT.split(group.strip(" ^"))) > 1:
+                result[group] = None
+            for word in _name_words(group):
+                result[word] = None
+    return tuple(result)
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,6 +551,25 @@ def _names(text: str, names: Iterable[str]) -> Iterator[_Find]:
     part of the find. Initials are compared case-sensitively, as initials are written in
     capitals.
     """
+    patterns = _name_patterns(tuple(names))
+    if not patterns:
+        return
+    folded, index = _fold_with_index(text)
+    for pattern in patterns:
+        for match in pattern.finditer(folded):
+            end = index[match.end() - 1] + 1
+            while end < len(text) and unicodedata.combining(text[end]):
+                end += 1  # a decomposed diacritic belongs to the name
+            yield index[match.start()], end, "name"
+
+
+@functools.lru_cache(maxsize=256)
+def _name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns of :func:`_names` for a set of names.
+
+    A batch scrubs the text of one series after another with the same names, so the
+    patterns are compiled once per set (the cache lives in the worker process only).
+    """
     words: dict[str, None] = {}
     initials: dict[str, None] = {}
     for name in names:
@@ -540,9 +578,6 @@ def _names(text: str, names: Iterable[str]) -> Iterator[_Find]:
                 words[_fold(word)] = None
             for initial in _initials(group):
                 initials[initial] = None
-    if not words and not initials:
-        return
-    folded, index = _fold_with_index(text)
     patterns: list[re.Pattern[str]] = []
     if words:
         alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
@@ -556,12 +591,7 @@ def _names(text: str, names: Iterable[str]) -> Iterator[_Find]:
             forms.append(re.escape(_fold(initial)))
         if forms:
             patterns.append(re.compile(rf"(?<![\w.])(?:{'|'.join(forms)}){_GENITIVE}(?!\w)"))
-    for pattern in patterns:
-        for match in pattern.finditer(folded):
-            end = index[match.end() - 1] + 1
-            while end < len(text) and unicodedata.combining(text[end]):
-                end += 1  # a decomposed diacritic belongs to the name
-            yield index[match.start()], end, "name"
+    return tuple(patterns)
 
 
 def _name_words(group: str) -> list[str]:
