@@ -9,7 +9,10 @@ from pathlib import Path
 import deid_data
 import numpy as np
 import pydicom
+import pydicom.data
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -22,6 +25,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from aidahub.deid import pixels as pixels_module
 from aidahub.deid.pixels import (
     DEFAULT,
     REASONS,
@@ -599,3 +603,84 @@ def _image_for_burned_in_check(modality: str) -> pydicom.Dataset:
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.PixelData = bytes(range(16))
     return ds
+
+
+# -- the shortcuts give the exact statistics' verdicts --------------------------------------
+
+
+def _exact_reason(ds: Dataset, settings: ExclusionSettings = DEFAULT) -> str | None:
+    """What the statistics of every value say, as the reason code (the reference)."""
+    stats = pixel_statistics(ds)
+    if stats.std < settings.min_std:
+        return "low-variance"
+    if stats.grey_levels < settings.min_grey_levels:
+        return "few-grey-levels"
+    return None
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(
+    base=st.integers(min_value=-2000, max_value=2000),
+    noise=st.floats(min_value=0.0, max_value=4.0),
+    outliers=st.integers(min_value=0, max_value=2000),
+    levels=st.integers(min_value=1, max_value=40),
+    colour=st.booleans(),
+    seed=st.integers(min_value=0, max_value=1 << 16),
+)
+def test_the_quick_checks_agree_with_the_exact_statistics(
+    base: int, noise: float, outliers: int, levels: int, colour: bool, seed: int
+) -> None:
+    """Near the thresholds (little noise, few levels, a few outliers) the verdict is exact."""
+    rng = np.random.default_rng(seed)
+    shape = (96, 96, 3) if colour else (96, 96)
+    values = base + np.round(rng.normal(0, noise, shape)) + rng.integers(0, levels, shape)
+    flat = values.reshape(-1)
+    flat[rng.integers(0, flat.size, outliers)] += rng.integers(-500, 500, outliers)
+    if colour:
+        pixels = np.clip(values, 0, 255).astype(np.uint8)
+        ds = image(pixels, bits_stored=8)
+    else:
+        pixels = np.clip(values, -2048, 2047).astype(np.int16)
+        ds = image(pixels)
+    assert code(exclusion_reason(ds)) == _exact_reason(ds)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(
+    values=st.lists(st.integers(min_value=-32768, max_value=32767), min_size=2, max_size=400),
+    limit=st.floats(min_value=0.0, max_value=50.0),
+)
+def test_the_sampled_bound_never_overstates_the_deviation(values: list[int], limit: float) -> None:
+    array = np.array(values, dtype=np.int16)
+    assert pixels_module._std_at_least(array, limit) == (float(array.astype(float).std()) >= limit)
+
+
+def _native_cases() -> list[Path]:
+    roots = (Path(pydicom.data.__file__).parent / "test_files", DEID_DATA)
+    return sorted(p for root in roots for p in root.rglob("*.dcm"))
+
+
+def test_native_frames_are_the_decoders_frames() -> None:
+    """Reading native pixels directly gives the arrays pydicom's decoder gives."""
+    compared = 0
+    for path in _native_cases():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(path)
+                layout = pixels_module._Layout.of(ds)
+            except Exception:  # noqa: BLE001, S112 - no image pixel module
+                continue
+            wanted = range(min(layout.frames, 3))
+            native = pixels_module._native_frames(ds, layout, wanted)
+            if native is None:
+                continue
+            try:
+                decoded = dict(pixels_module._frames(ds, wanted))
+            except Exception:  # noqa: BLE001, S112 - undecodable: the checks say so either way
+                continue
+        for index, frame in native:
+            assert frame.dtype == decoded[index].dtype, path
+            assert np.array_equal(frame, decoded[index]), path
+        compared += 1
+    assert compared >= 10
