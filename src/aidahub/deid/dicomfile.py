@@ -79,11 +79,9 @@ _SYNTAXES = {
 _EXPLICIT_HEAD = struct.Struct("<HH2sH")
 _IMPLICIT_HEAD = struct.Struct("<HHL")
 _LENGTH32 = struct.Struct("<L")
-_SHORT_HEADER = struct.Struct("<HH2sH")
 _LONG_HEADER = struct.Struct("<HH2s2xL")
 _EMPTY_PREAMBLE = b"\x00" * _PREAMBLE
 _GROUP_LENGTH = b"\x02\x00\x00\x00UL\x04\x00"
-_IMPLICIT_HEADER = struct.Struct("<HHL")
 
 
 class _Decline(Exception):
@@ -395,10 +393,10 @@ def _plain_text(elem: DataElement) -> bytes | None:
 
 def _value_header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     if implicit:
-        return _IMPLICIT_HEADER.pack(tag >> 16, tag & 0xFFFF, length)
+        return _IMPLICIT_HEAD.pack(tag >> 16, tag & 0xFFFF, length)
     if vr in _LONG_TEXT:
         return _LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
-    return _SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
+    return _EXPLICIT_HEAD.pack(tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
 
 
 def _split(meta: bytes) -> list[tuple[int, bytes]] | None:
@@ -453,9 +451,7 @@ def ui_element(tag: int, value: str, implicit: bool = False) -> bytes:
     data = value.encode("ascii")
     if len(data) % 2:
         data += b"\x00"
-    if implicit:
-        return _IMPLICIT_HEADER.pack(tag >> 16, tag & 0xFFFF, len(data)) + data
-    return _SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, b"UI", len(data)) + data
+    return _value_header(tag, "UI", len(data), implicit) + data
 
 
 def _pydicom_bytes(ds: Dataset) -> bytes:
