@@ -41,8 +41,9 @@ SLICES_PER_SERIES = 250
 
 def build(source: Path, files: int) -> int:
     """Write *files* slices (and two damaged files) under *source*; return the total."""
-    if (source / ".complete").exists():
-        return int((source / ".complete").read_text())
+    marker = source.with_name(source.name + ".complete")  # beside the input, not in it
+    if marker.exists():
+        return int(marker.read_text())
     shutil.rmtree(source, ignore_errors=True)
     original = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
     written = 0
@@ -69,7 +70,7 @@ def build(source: Path, files: int) -> int:
     (source / "cut.dcm").write_bytes(data[: len(data) // 2])
     (source / "notes.txt").write_text("not an image\n", encoding="utf-8")
     total = written + 2
-    (source / ".complete").write_text(str(total))
+    marker.write_text(str(total))
     return total
 
 
