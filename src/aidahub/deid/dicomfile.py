@@ -46,7 +46,12 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset, validate_file
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.tag import BaseTag
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, VR
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "encode",
     "encode_element",
     "encode_parts",
+    "encapsulated_syntax",
     "file_head",
     "read",
     "read_file",
@@ -81,6 +87,8 @@ _IMPLICIT_HEAD = struct.Struct("<HHL")
 _LENGTH32 = struct.Struct("<L")
 _LONG_HEADER = struct.Struct("<HH2s2xL")
 _EMPTY_PREAMBLE = b"\x00" * _PREAMBLE
+_ITEM = b"\xfe\xff\x00\xe0"
+_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), length 0
 _GROUP_LENGTH = b"\x02\x00\x00\x00UL\x04\x00"
 
 
@@ -309,9 +317,10 @@ def encode_parts(ds: Dataset) -> Encoded | None:
     meta = copy.deepcopy(ds.file_meta)
     syntax = meta.get("TransferSyntaxUID")
     implicit, little = ds.original_encoding
+    encapsulated = encapsulated_syntax(syntax)
     fast = (
         syntax is not None
-        and syntax in (ImplicitVRLittleEndian, ExplicitVRLittleEndian)
+        and (syntax in (ImplicitVRLittleEndian, ExplicitVRLittleEndian) or encapsulated)
         and implicit == (syntax == ImplicitVRLittleEndian)
         and little is True
         and ds.original_character_set == ds._character_set
@@ -320,6 +329,9 @@ def encode_parts(ds: Dataset) -> Encoded | None:
     )
     if not fast:
         return None
+    pixels = ds._dict.get(BaseTag(_PIXEL_DATA))
+    if pixels is not None and encapsulated != _encapsulated(pixels):
+        return None  # pydicom changes the pixel data's length encoding: let it write
     head = DicomBytesIO()
     head.is_implicit_VR, head.is_little_endian = False, True
     _complete_meta(meta, ds)
@@ -348,6 +360,8 @@ def encode_element(
     element of another encoding, encapsulated pixel data).
     """
     if isinstance(elem, RawDataElement):
+        if _encapsulated(elem):
+            return _encapsulated_pixels(elem, implicit)
         if not _plain_raw(elem, implicit):
             return None
         header = _raw_header(elem, implicit)
@@ -397,6 +411,45 @@ def _value_header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     if vr in _LONG_TEXT:
         return _LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
     return _EXPLICIT_HEAD.pack(tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
+
+
+def encapsulated_syntax(syntax: object) -> bool:
+    """Whether *syntax* is a public compressed transfer syntax in Explicit VR Little Endian
+    (pixel data in items of undefined length), other than Deflated."""
+    if not isinstance(syntax, UID) or not syntax.is_transfer_syntax or syntax.is_private:
+        return False
+    return (
+        syntax.is_compressed
+        and syntax.is_little_endian
+        and not syntax.is_implicit_VR
+        and syntax != DeflatedExplicitVRLittleEndian
+    )
+
+
+def _encapsulated(elem: DataElement | RawDataElement) -> bool:
+    """Raw Pixel Data of undefined length, its items read as they are."""
+    return (
+        isinstance(elem, RawDataElement)
+        and int(elem.tag) == _PIXEL_DATA
+        and elem.length == _UNDEFINED
+        and elem.is_little_endian
+        and isinstance(elem.value, bytes)
+    )
+
+
+def _encapsulated_pixels(elem: RawDataElement, implicit: bool) -> Pieces | None:
+    """Encapsulated Pixel Data as pydicom writes it: undefined length, the items, padding to
+    an even length, the sequence delimiter (PS3.5 A.4)."""
+    value = elem.value
+    if elem.is_implicit_VR != implicit or not isinstance(value, bytes):
+        return None
+    if not value.startswith(_ITEM):
+        return None  # pydicom refuses to write it: so must we (through pydicom)
+    vr = "OB" if implicit else str(elem.VR)
+    if not implicit and vr not in _LONG_TEXT:
+        return None
+    header = _value_header(_PIXEL_DATA, vr, _UNDEFINED, implicit)
+    return (header, value, (b"\x00" if len(value) % 2 else b"") + _DELIMITER)
 
 
 def _split(meta: bytes) -> list[tuple[int, bytes]] | None:

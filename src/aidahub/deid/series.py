@@ -114,6 +114,7 @@ class Template:
     cleaner: InstanceCleaner
     pixels: PixelChecker | None
     pixel_bytes: int | None
+    encapsulated: bool
     implicit: bool
     encodings: str | list[str]
     identity: str
@@ -240,6 +241,7 @@ class SeriesMemo:
             cleaner=cleaner,
             pixels=pixels,
             pixel_bytes=pixel_bytes,
+            encapsulated=dicomfile.encapsulated_syntax(source.file_meta.get("TransferSyntaxUID")),
             implicit=bool(implicit),
             encodings=output.get("SpecificCharacterSet", default_encoding),
             identity=patient_identity(source),
@@ -305,6 +307,9 @@ class SeriesMemo:
         value = pixels.value if pixels is not None else None
         if not isinstance(value, bytes):
             return False
+        encapsulated = isinstance(pixels, RawDataElement) and pixels.length == 0xFFFFFFFF
+        if encapsulated != template.encapsulated:
+            return False  # the whole engine (and pydicom's writer) decide such a file
         if template.pixel_bytes is not None and len(value) < template.pixel_bytes:
             return False
         return template.pixels.reason(ds) is None
