@@ -268,28 +268,16 @@ def _remove_partials(folder: Path) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write *data* to a temporary name, flush it to disk, then rename it into place.
+    """Write *data* to a temporary name, flush it to disk, then rename it into place."""
+    _write_output(path, [data], sync=True)
+
+
+def _write_output(path: Path, pieces: list[bytes], *, sync: bool = False) -> None:
+    """Write a file's *pieces* to a temporary name, then rename it into place.
 
     The temporary name carries the process ID: two workers writing the same output (two
-    inputs with one SOP Instance UID) never write into one temporary file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_output(path: Path, pieces: list[bytes]) -> None:
-    """Write an output file's *pieces* to a temporary name, then rename it into place.
-
-    Unlike :func:`_atomic_write` it does not fsync: the journal makes every output durable
+    inputs with one SOP Instance UID) never write into one temporary file. Outputs are not
+    fsynced one by one (*sync* is for the reports): the journal makes every output durable
     at once before it records them (:meth:`aidahub.deid.journal.Journal.commit` syncs the
     file system first), which costs one flush per commit instead of one per file. A run
     killed before the rename leaves only a temporary name, which ``--resume`` removes.
@@ -303,6 +291,8 @@ def _write_output(path: Path, pieces: list[bytes]) -> None:
     try:
         try:
             _write_all(fd, pieces)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
