@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m compileall -q src > /dev/null  # as pip does for a regular install
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/aidahub"
 

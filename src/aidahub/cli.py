@@ -70,12 +70,37 @@ def _deid_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+class _NoProgress:
+    """What :func:`_deid_progress` returns when nothing is drawn: costs nothing per file."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def refresh(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
 def _deid_progress(quiet: bool):
     """A progress bar with files/s, MB/s and time left, drawn on stderr when it is a terminal.
 
     It is refreshed from the main thread when files finish (no refresh thread), so the
-    worker processes can be forked safely.
+    worker processes can be forked safely. With ``--quiet`` or without a terminal nothing
+    is drawn, and the progress library is not even loaded.
     """
+    if quiet or not sys.stderr.isatty():
+        return _NoProgress()
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -100,7 +125,6 @@ def _deid_progress(quiet: bool):
         Rates(),
         TimeRemainingColumn(),
         auto_refresh=False,
-        disable=quiet or not sys.stderr.isatty(),
     )
 
 

@@ -254,9 +254,14 @@ def _tags(entries: object, where: str) -> frozenset[int]:
     return frozenset(_parse_tag(entry, where) for entry in entries)
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, parsed about ten
+# times faster (the pure-Python parser was a sixth of a run's start-up).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe
     except FileNotFoundError:
         raise ProfileError(f"{what} file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
