@@ -73,6 +73,7 @@ from aidahub.deid.keys import Key
 from aidahub.deid.profile import Profile
 from aidahub.deid.pseudonyms import patient_identity, pseudonym
 from aidahub.deid.series import Context, SeriesMemo
+from aidahub.deid.signoff import SignOffCheck, configuration_hash
 
 __all__ = [
     "FileOutcome",
@@ -397,6 +398,14 @@ def _output_path_of(
     return output_dir / patient / study / series / f"{instance}.dcm"
 
 
+def _text(ds: Dataset, keyword: str) -> str:
+    """An element's value as text, "" when missing or unreadable (it is only looked up)."""
+    try:
+        return str(ds.get(keyword, "") or "")
+    except Exception:  # noqa: BLE001 - a damaged value: the engine's checks report it
+        return ""
+
+
 def _unreadable(exc: OSError) -> str:
     return f"unreadable: {_problem(exc)}"
 
@@ -410,6 +419,7 @@ class _Setup:
     quarantine_dir: Path
     profile: Profile
     key: Key
+    signoffs: SignOffCheck | None = None
 
 
 class _Worker:
@@ -419,6 +429,7 @@ class _Worker:
         self.setup = setup
         self._plans: dict[_Anchor, DatePlan] = {}
         self._memo = SeriesMemo()
+        self._note = ""
         self._candidate: (
             tuple[Context, Dataset, Dataset, dicomfile.Encoded, InstanceCleaner] | None
         ) = None
@@ -450,6 +461,9 @@ class _Worker:
             warnings.simplefilter("always")
             outcome = self._process(path, anchor)
         outcome.warnings = sorted({str(w.message) for w in caught})[:20]
+        if self._note:
+            outcome.warnings.append(self._note)
+            self._note = ""
         if self._candidate is not None and not caught and outcome.outcome == "written":
             # Only a file the engine saw nothing unusual in becomes a template.
             self._memo.remember(*self._candidate)
@@ -489,6 +503,11 @@ class _Worker:
             return FileOutcome(path, "quarantined", _unreadable(exc))
         except Exception as exc:  # noqa: BLE001 - every unreadable file is quarantined, not fatal
             return FileOutcome(path, "quarantined", f"unreadable: {type(exc).__name__}: {exc}")
+        unsigned = self._unsigned(ds)
+        if unsigned is not None:
+            if self.setup.signoffs is not None and self.setup.signoffs.require:
+                return FileOutcome(path, "held", unsigned)
+            self._note = unsigned  # a warning in the report, not a reason to skip templates
         context = series.context_of(ds, anchor)
         template = self._memo.get(context) if context is not None else None
         if context is not None and template is not None:
@@ -500,6 +519,17 @@ class _Worker:
             except Exception as exc:  # noqa: BLE001 - it was read a moment ago
                 return FileOutcome(path, "quarantined", f"unreadable: {type(exc).__name__}: {exc}")
         return self._whole(path, anchor, ds, context)
+
+    def _unsigned(self, ds: Dataset) -> str | None:
+        """Why *ds*'s combination is not signed off for this configuration, or None."""
+        check = self.setup.signoffs
+        if check is None:
+            return None
+        combination = check.combination(
+            _text(ds, "Manufacturer"), _text(ds, "ManufacturerModelName"),
+            _text(ds, "InstitutionName"),
+        )  # fmt: skip
+        return None if check.signed_off(combination) else check.reason(combination)
 
     def _reuse(
         self, path: Path, template: series.Template, context: Context, ds: Dataset
@@ -906,6 +936,8 @@ def _inside_report(summary: RunSummary, profile: Profile) -> str:
     for reason, count in sorted(summary.reasons("excluded").items()):
         lines.append(f"  {reason}: {count}")
     lines.append(f"Files quarantined: {summary.count('quarantined')}")
+    if summary.count("held"):
+        lines.append(f"Files held until their scanner is signed off: {summary.count('held')}")
     if profile.motivation:
         lines += ["", "Motivation for keeping more than the diagnosis level:", profile.motivation]
     return "\n".join(lines) + "\n"
@@ -931,6 +963,7 @@ def _operator_report(summary: RunSummary) -> dict[str, Any]:
         "written": summary.count("written"),
         "excluded": summary.reasons("excluded"),
         "quarantined": summary.reasons("quarantined"),
+        "held": summary.reasons("held"),
         "resumed": summary.resumed,
         "processed": summary.processed,
         "seconds": round(summary.seconds, 3),
@@ -949,7 +982,9 @@ def _write_reports(summary: RunSummary, profile: Profile) -> None:
     output_dir = summary.output_dir
     try:
         _atomic_write(output_dir / REPORT_INSIDE, _inside_report(summary, profile).encode())
-        report = json.dumps(_operator_report(summary), indent=2).encode()
+        record = _operator_report(summary)
+        record["configuration"] = configuration_hash(profile)  # what a sign-off is for
+        report = json.dumps(record, indent=2).encode()
         _atomic_write(_report_path(output_dir), report)
     except OSError as exc:
         raise _stopped(exc, f"write the reports of {output_dir}") from None
@@ -966,6 +1001,7 @@ def run(
     workers: int = 1,
     resume: bool = False,
     journal_path: Path | None = None,
+    signoffs: SignOffCheck | None = None,
 ) -> RunSummary:
     """De-identify every file under *input_dir* into *output_dir*.
 
@@ -988,6 +1024,11 @@ def run(
         run is refused.
     journal_path
         Defaults to ``OUT.journal`` beside *output_dir*.
+    signoffs
+        The sign-offs of the configuration in use (:mod:`aidahub.deid.signoff`): a file
+        from a (caregiver, manufacturer, model) combination without one gets a warning, or,
+        when the check requires sign-offs, is held (outcome ``"held"``, nothing written)
+        and looked at again by the next ``resume=True`` run.
 
     Raises
     ------
@@ -1008,7 +1049,7 @@ def run(
     try:
         _remove_leftovers(output_dir, quarantine_dir)
         summary = _run_files(
-            _Setup(input_dir, output_dir, quarantine_dir, profile, key),
+            _Setup(input_dir, output_dir, quarantine_dir, profile, key, signoffs),
             journal, earlier, workers, on_file,
         )  # fmt: skip
         journal.commit()
@@ -1043,7 +1084,12 @@ def _run_files(
     todo: list[str] = []
     for source in files:
         entry = entries.get(source)
-        if entry is not None and _unchanged(input_dir, output_dir, entry):
+        # A file held for want of a sign-off is looked at again: one may exist now.
+        if (
+            entry is not None
+            and entry.outcome != "held"
+            and _unchanged(input_dir, output_dir, entry)
+        ):
             outcomes[source] = _from_entry(entry, input_dir, output_dir)
         else:
             todo.append(source)

@@ -36,6 +36,7 @@ __all__ = [
     "CATEGORIES",
     "PLACEHOLDERS",
     "ScrubResult",
+    "find_identifiers",
     "names_from_values",
     "names_in",
     "scrub",
@@ -103,6 +104,20 @@ def scrub(text: str, *, names: Sequence[str] = ()) -> ScrubResult:
     pieces.append(text[position:])
     found = list(dict.fromkeys(category for _, _, category in kept))
     return ScrubResult(text="".join(pieces), found=found)
+
+
+def find_identifiers(text: str, *, names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Return what :func:`scrub` would remove from *text*: (category, the text found) pairs.
+
+    For searching elsewhere for what a free text gave away (``aidahub deid verify``), in
+    order of appearance, each found text once.
+    """
+    finds: list[_Find] = []
+    for detector in _DETECTORS:
+        finds.extend(detector(text))
+    finds.extend(_names(text, names))
+    found = {(category, text[start:end]): None for start, end, category in _resolve(finds)}
+    return list(found)
 
 
 def scrub_text(text: str, names: Sequence[str] = ()) -> str:

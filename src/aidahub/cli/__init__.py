@@ -150,6 +150,11 @@ def _deid_run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 2
+    from aidahub.cli.review import signoff_check
+
+    signoffs = signoff_check(args, profile)
+    if isinstance(signoffs, int):
+        return signoffs
     workers = args.workers or os.cpu_count() or 1
     with _deid_progress(args.quiet) as progress:
         task = progress.add_task("resuming" if args.resume else "de-identifying", total=None)
@@ -173,6 +178,7 @@ def _deid_run(args: argparse.Namespace) -> int:
                 on_file=on_file,
                 workers=workers,
                 resume=args.resume,
+                signoffs=signoffs,
             )
         except RunStopped as exc:
             progress.stop()
@@ -193,9 +199,12 @@ def _deid_run(args: argparse.Namespace) -> int:
         f"{summary.count('quarantined')} quarantined in {summary.seconds:.1f} s "
         f"(profile {profile.name}, key {key.key_id})"
     )
-    for outcome in ("excluded", "quarantined"):
+    for outcome in ("excluded", "quarantined", "held"):
         for reason, count in sorted(summary.reasons(outcome).items()):
             print(f"  {outcome} {reason}: {count}")
+    from aidahub.cli.review import report_unsigned
+
+    report_unsigned(summary, signoffs)
     print(
         f"{summary.processed} files, {summary.bytes_processed / 1e6:,.1f} MB processed: "
         f"{summary.files_per_second:,.1f} files/s, {summary.megabytes_per_second:,.1f} MB/s "
@@ -225,7 +234,9 @@ def _add_deid(sub) -> None:
         "levels; pseudonyms, UIDs and date shifts are derived from a secret key.",
     )
     actions = deid.add_subparsers(
-        dest="deid_command", metavar="{run,keygen,key,profiles}", required=True
+        dest="deid_command",
+        metavar="{run,inventory,sample,verify,reverify,signoff,keygen,key,profiles}",
+        required=True,
     )
     run = actions.add_parser(
         "run",
@@ -259,8 +270,29 @@ def _add_deid(sub) -> None:
         help="finish an interrupted run into the same OUT, skipping the files its journal "
         "(OUT.journal beside OUT) lists as done",
     )
+    run.add_argument(
+        "--source",
+        metavar="NAME",
+        help="the caregiver the input comes from, for sign-offs (default: each file's "
+        "Institution Name)",
+    )
+    run.add_argument(
+        "--signoffs",
+        metavar="DIR",
+        help="the sign-off folder (default: signoffs/ beside a profile file, or the "
+        "AIDAHUB_DEID_SIGNOFFS environment variable)",
+    )
+    run.add_argument(
+        "--require-signoff",
+        action="store_true",
+        help="hold back files from a caregiver, manufacturer and model without a sign-off "
+        "of this configuration (a later --resume looks at them again)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_deid_run)
+    from aidahub.cli.review import add_review_commands
+
+    add_review_commands(actions)
     keygen = actions.add_parser(
         "keygen",
         help="create a secret key file",
