@@ -8,7 +8,7 @@ VAR := var
 export AIDAHUB_DATA_DIR ?= $(CURDIR)/$(VAR)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aidahub
 
-.PHONY: install run test lint check-django pytest pytest-sqlite pytest-postgres bench bench-deps bench-register bench-deid clean
+.PHONY: install run test test-deps lint check-django pytest pytest-sqlite pytest-postgres bench bench-deps bench-register bench-deid clean
 
 install: $(STAMP)
 
@@ -48,7 +48,14 @@ pytest-postgres: install
 		echo "SKIPPED: PostgreSQL tests — no server answers at $(PG_TEST_URL) (set PG_TEST_URL to point at one)."; \
 	fi
 
-test: install lint check-django pytest-sqlite pytest-postgres
+test: install test-deps lint check-django pytest-sqlite pytest-postgres
+
+# Real peers the tests run against, from Debian: Tesseract (with English and Swedish) for
+# the OCR of burned-in text.
+TEST_DEBS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-swe
+test-deps:
+	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS))
 
 bench-deps:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \

@@ -78,15 +78,17 @@ def report_unsigned(summary, check) -> None:
         return
     unsigned: Counter[str] = Counter()
     for outcome in summary.files:
-        for warning in outcome.warnings:
-            if warning.startswith("no-signoff:"):
-                unsigned[warning] += 1
-    for reason, count in sorted(unsigned.items()):
-        print(f"  warning {reason}: {count} files", file=sys.stderr)
+        notes = [outcome.reason] if outcome.outcome == "held" else outcome.warnings
+        for note in notes:
+            if note.startswith("no-signoff:"):
+                unsigned[note.partition(": ")[2]] += 1
+    for text, count in sorted(unsigned.items()):
+        print(f"  {text}: {count} files", file=sys.stderr)
     held = summary.count("held")
-    if unsigned or held:
+    unsigned_count = sum(unsigned.values())
+    if unsigned_count:
         print(
-            f"warning: {sum(unsigned.values()) + held} files come from scanners whose "
+            f"warning: {unsigned_count} files come from scanners whose "
             f"configuration {check.configuration[:12]} nobody has signed off"
             + (f"; {held} were held back (see above)" if held else "")
             + ". Review them (aidahub deid inventory, sample, verify), then aidahub deid "
@@ -176,7 +178,10 @@ def _inventory(args: argparse.Namespace) -> int:
     if not output_dir.is_dir():
         return _fail("inventory", f"{output_dir} is not a folder")
     folder = Path(args.folder) if args.folder else None
-    result = report.inventory(output_dir, folder=folder, source=args.source or "")
+    try:
+        result = report.inventory(output_dir, folder=folder, source=args.source or "")
+    except (report.ReviewError, OSError) as exc:
+        return _fail("inventory", str(exc))
     print(_describe(result))
     return 0
 
@@ -188,9 +193,14 @@ def _sample(args: argparse.Namespace) -> int:
     if not output_dir.is_dir():
         return _fail("sample", f"{output_dir} is not a folder")
     folder = Path(args.folder) if args.folder else None
-    result = report.sample(
-        output_dir, every=args.every, seed=args.seed, folder=folder, source=args.source or ""
-    )
+    if args.every < 1:
+        return _fail("sample", "--every must be at least 1")
+    try:
+        result = report.sample(
+            output_dir, every=args.every, seed=args.seed, folder=folder, source=args.source or ""
+        )
+    except (report.ReviewError, OSError) as exc:
+        return _fail("sample", str(exc))
     print(_describe(result))
     return 0
 
