@@ -70,6 +70,7 @@ from aidahub.deid.dates import DatePlan, parse_da, plan_for
 from aidahub.deid.engine import DamagedElementError, InstanceCleaner, deidentify_instance
 from aidahub.deid.journal import Journal, JournalEntry, JournalError
 from aidahub.deid.keys import Key
+from aidahub.deid.ocr import BurnedInText, HeaderValues
 from aidahub.deid.profile import Profile
 from aidahub.deid.pseudonyms import patient_identity, pseudonym
 from aidahub.deid.series import Context, SeriesMemo
@@ -420,6 +421,10 @@ class _Setup:
     profile: Profile
     key: Key
     signoffs: SignOffCheck | None = None
+    ocr: bool = False
+
+
+_PIXEL_DATA_TAG = 0x7FE00010
 
 
 class _Worker:
@@ -430,6 +435,8 @@ class _Worker:
         self._plans: dict[_Anchor, DatePlan] = {}
         self._memo = SeriesMemo()
         self._note = ""
+        # One Tesseract set-up per worker; the caller has checked that the program is there.
+        self._ocr = BurnedInText.create() if setup.ocr else None
         self._candidate: (
             tuple[Context, Dataset, Dataset, dicomfile.Encoded, InstanceCleaner] | None
         ) = None
@@ -531,6 +538,17 @@ class _Worker:
         )  # fmt: skip
         return None if check.signed_off(combination) else check.reason(combination)
 
+    def _burned_in(self, source: Dataset) -> str | None:
+        """With ``--ocr``: why text read in a kept image excludes it (the input's own header
+        values and the free-text detectors), or None. OCR that fails excludes the image too:
+        an image that could not be read is not known to be clean."""
+        if self._ocr is None or _PIXEL_DATA_TAG not in source:
+            return None
+        try:
+            return self._ocr.reason(source, HeaderValues.from_dataset(source))
+        except Exception as exc:  # noqa: BLE001 - never a crash, never a silent pass
+            return f"ocr-failed: {type(exc).__name__}"
+
     def _reuse(
         self, path: Path, template: series.Template, context: Context, ds: Dataset
     ) -> FileOutcome | None:
@@ -539,6 +557,9 @@ class _Worker:
             reused = self._memo.apply(template, context, ds)
         except Exception:  # noqa: BLE001 - NotReusable, damage: the whole engine decides
             return None
+        burned_in = self._burned_in(ds)
+        if burned_in is not None:
+            return FileOutcome(path, "excluded", burned_in)
         target = _output_path_of(
             self.setup.output_dir, self.setup.key, reused.identity,
             reused.study_uid, reused.series_uid, reused.instance_uid,
@@ -567,6 +588,9 @@ class _Worker:
             return FileOutcome(path, "quarantined", f"engine-error: {type(exc).__name__}: {exc}")
         if result.dataset is None:
             return FileOutcome(path, "excluded", result.excluded or "excluded")
+        burned_in = self._burned_in(ds)
+        if burned_in is not None:
+            return FileOutcome(path, "excluded", burned_in)
         try:
             parts = dicomfile.encode_parts(result.dataset)
             pieces = parts.pieces() if parts is not None else dicomfile.encode(result.dataset)
@@ -1002,6 +1026,7 @@ def run(
     resume: bool = False,
     journal_path: Path | None = None,
     signoffs: SignOffCheck | None = None,
+    ocr: bool = False,
 ) -> RunSummary:
     """De-identify every file under *input_dir* into *output_dir*.
 
@@ -1029,6 +1054,11 @@ def run(
         from a (caregiver, manufacturer, model) combination without one gets a warning, or,
         when the check requires sign-offs, is held (outcome ``"held"``, nothing written)
         and looked at again by the next ``resume=True`` run.
+    ocr
+        Read text burned into every kept image with Tesseract (:mod:`aidahub.deid.ocr`)
+        and exclude an image whose text matches its own header values or the free-text
+        detectors (``burned-in-text``), or that could not be read (``ocr-failed``). The
+        caller checks that Tesseract is there (:meth:`BurnedInText.create`).
 
     Raises
     ------
@@ -1049,7 +1079,7 @@ def run(
     try:
         _remove_leftovers(output_dir, quarantine_dir)
         summary = _run_files(
-            _Setup(input_dir, output_dir, quarantine_dir, profile, key, signoffs),
+            _Setup(input_dir, output_dir, quarantine_dir, profile, key, signoffs, ocr),
             journal, earlier, workers, on_file,
         )  # fmt: skip
         journal.commit()
