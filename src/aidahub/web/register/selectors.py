@@ -35,6 +35,19 @@ def public_datasets() -> QuerySet[Dataset]:
     )
 
 
+def harvestable_datasets() -> QuerySet[Dataset]:
+    """Datasets OAI-PMH harvesters see: the public ones and the withdrawn ones.
+
+    A withdrawn dataset stays as a deleted record (OAI-PMH "persistent" deletion) so that
+    harvesters learn it is gone. Hidden and never-published datasets are never shown.
+    """
+    return Dataset.objects.filter(
+        state__in=[DatasetState.PUBLISHED, DatasetState.WITHDRAWN],
+        hidden=False,
+        latest_version__isnull=False,
+    )
+
+
 def listed_versions() -> QuerySet[DatasetVersion]:
     """The latest version of every public dataset: the rows of the register list."""
     return (

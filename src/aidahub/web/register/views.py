@@ -7,8 +7,10 @@ of a dataset.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,40 +22,63 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from aidahub.web.core.text import human_bytes
-from aidahub.web.register import charts, citation, presenters, search, selectors
+from aidahub.web.register import (
+    charts,
+    citation,
+    negotiation,
+    presenters,
+    representations,
+    search,
+    selectors,
+    signposting,
+)
 from aidahub.web.register.doi import InvalidDOI, doi_url
 from aidahub.web.register.metrics import home_counts, register_metrics
+from aidahub.web.register.models import VersionState
 from aidahub.web.register.signals import register_generation
 
 PER_PAGE = 50
 
 
-def cache_public_page(view):
+_KEPT_HEADERS = ("Link", "Vary", "Content-Disposition", "Access-Control-Allow-Origin")
+
+
+def cache_public_page(view=None, *, vary=None):
     """Serve anonymous GETs from the cache; the register generation is in every key.
 
     Signed-in users are never served from or written to the cache, so a staff preview can
     never leak to the public, and any change to the register starts a new generation.
+    *vary* (request → text) adds what else the response depends on to the key, such as
+    the representation an Accept header negotiated; the headers a response carries
+    (signposting links, Vary) are cached with it.
     """
+    if view is None:
+        return lambda inner: cache_public_page(inner, vary=vary)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        path = hashlib.sha256(request.get_full_path().encode("utf-8", "replace")).hexdigest()
-        key = f"register:page:{register_generation()}:{get_language()}:{path}"
+        path = request.get_full_path() + (f"|{vary(request)}" if vary is not None else "")
+        digest = hashlib.sha256(path.encode("utf-8", "replace")).hexdigest()
+        key = f"register:page:{register_generation()}:{get_language()}:{digest}"
         hit = cache.get(key)
         if hit is not None:
-            status, content_type, content = hit
-            return HttpResponse(content, status=status, content_type=content_type)
+            status, content_type, content, headers = hit
+            response = HttpResponse(content, status=status, content_type=content_type)
+            for name, value in headers.items():
+                response[name] = value
+            return response
         response = view(request, *args, **kwargs)
         if (
             response.status_code in (200, 410)
             and not response.cookies
             and not getattr(response, "streaming", False)
         ):
+            headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
             cache.set(
                 key,
-                (response.status_code, response["Content-Type"], response.content),
+                (response.status_code, response["Content-Type"], response.content, headers),
                 settings.REGISTER_CACHE_SECONDS,
             )
         return response
@@ -170,9 +195,13 @@ def _not_a_doi(request, exc: InvalidDOI):
     )
 
 
-@require_safe
-@cache_public_page
-def landing(request, doi: str):
+def _negotiated(request) -> str:
+    fmt, params = negotiation.negotiate(request.META.get("HTTP_ACCEPT", ""))
+    return "" if fmt is None else f"{fmt.name};{sorted(params.items())}"
+
+
+def _resolve(request, doi: str):
+    """The dataset a DOI path names for this user, a redirect, or a readable 404."""
     try:
         selectors.clean_doi(doi)
     except InvalidDOI as exc:
@@ -183,8 +212,54 @@ def landing(request, doi: str):
     resolved = selectors.dataset_for_doi(request.user, doi)
     if resolved is None:
         raise Http404("no dataset with this DOI is visible")
+    return resolved
+
+
+def _license_urls(resolved) -> list[str]:
+    doi = resolved.dataset.concept_doi if resolved.is_concept else resolved.version.doi
+    return [
+        f"{settings.BASE_URL}/{doi}#{quote(lic.anchor)}" for lic in resolved.version.licenses.all()
+    ]
+
+
+def _signposts(resolved) -> list[signposting.Link]:
+    return signposting.links(
+        resolved, base_url=settings.BASE_URL, license_urls=_license_urls(resolved)
+    )
+
+
+def _export_response(request, fmt, resolved, params, *, attachment: bool) -> HttpResponse:
+    params = {**params, **{k: request.GET[k] for k in ("style", "locale") if k in request.GET}}
+    try:
+        body = representations.body_for(fmt, resolved, base_url=settings.BASE_URL, params=params)
+    except representations.UnknownStyle as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(body.content, content_type=body.content_type)
+    response["Access-Control-Allow-Origin"] = "*"  # metadata is public: any site may read it
+    if attachment and fmt.download:
+        response["Content-Disposition"] = f'attachment; filename="{body.filename}"'
+    response["Link"] = signposting.header([signposting.Link(_cite_as(resolved), "cite-as")])
+    return response
+
+
+def _cite_as(resolved) -> str:
+    return doi_url(resolved.dataset.concept_doi if resolved.is_concept else resolved.version.doi)
+
+
+@require_safe
+@cache_public_page(vary=_negotiated)
+def landing(request, doi: str):
+    resolved = _resolve(request, doi)
+    if isinstance(resolved, HttpResponse):
+        return resolved
+    fmt, params = negotiation.negotiate(request.META.get("HTTP_ACCEPT", ""))
+    if fmt is not None:
+        response = _export_response(request, fmt, resolved, params, attachment=False)
+        response["Vary"] = "Accept"
+        return response
+    signposts = _signposts(resolved)
     if resolved.withdrawn:
-        return render(
+        response = render(
             request,
             "register/tombstone.html",
             {
@@ -193,17 +268,84 @@ def landing(request, doi: str):
                 "version": resolved.version,
                 "doi_url": doi_url(resolved.dataset.concept_doi),
                 "cite_as": citation.cite_as(resolved.version),
+                "signposts": signposts,
             },
             status=410,
         )
-    return render(
-        request,
-        "register/landing.html",
-        {
-            "nav": "datasets",
-            "page": presenters.landing_page(request.user, resolved),
-        },
-    )
+    else:
+        response = render(
+            request,
+            "register/landing.html",
+            {
+                "nav": "datasets",
+                "page": presenters.landing_page(request.user, resolved),
+                "signposts": signposts,
+                "exports": negotiation.FORMATS,
+                "json_ld": _json_ld(resolved),
+            },
+        )
+    response["Link"] = signposting.header(signposts)
+    response["Vary"] = "Accept"
+    return response
+
+
+def _json_ld(resolved) -> str:
+    """schema.org JSON-LD for a <script> element: "</" cannot end the element early."""
+    from aidahub.web.register import exports
+
+    record = exports.schema_org(resolved.version, base_url=settings.BASE_URL)
+    text = json.dumps(record, ensure_ascii=False)
+    return text.replace("<", "\\u003c")  # still the same JSON; nothing can close the tag
+
+
+@require_safe
+@cache_public_page
+def export(request, doi: str, fmt: str):
+    chosen = negotiation.by_name(fmt)
+    if chosen is None:
+        raise Http404("no such export format")
+    resolved = _resolve(request, doi)
+    if isinstance(resolved, HttpResponse):
+        return resolved
+    return _export_response(request, chosen, resolved, {}, attachment=True)
+
+
+@require_safe
+@cache_public_page
+def robots(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Allow: /",
+        f"Sitemap: {settings.BASE_URL}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@cache_public_page
+def sitemap(request):
+    """Every public page a search engine should index: the lists and every landing page."""
+    from lxml import etree
+
+    namespace = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    root = etree.Element(f"{{{namespace}}}urlset", nsmap={None: namespace})
+
+    def add(location: str, modified=None) -> None:
+        url = etree.SubElement(root, f"{{{namespace}}}url")
+        etree.SubElement(url, f"{{{namespace}}}loc").text = location
+        if modified is not None:
+            etree.SubElement(url, f"{{{namespace}}}lastmod").text = modified.strftime("%Y-%m-%d")
+
+    for page in ("/", "/datasets/", "/metrics/", "/priorities/"):
+        add(settings.BASE_URL + page)
+    for dataset in selectors.public_datasets().order_by("concept_doi"):
+        add(f"{settings.BASE_URL}/{dataset.concept_doi}", dataset.updated_at)
+        for version in dataset.versions.filter(state=VersionState.PUBLISHED).order_by("pk"):
+            add(f"{settings.BASE_URL}/{version.doi}", version.updated_at)
+    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return HttpResponse(content, content_type="application/xml; charset=utf-8")
 
 
 @require_safe
