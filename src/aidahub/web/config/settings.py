@@ -38,6 +38,32 @@ CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 DOI_PREFIX = get_str("AIDAHUB_DOI_PREFIX", "10.5072")
 if not DOI_PREFIX.startswith("10.") or "/" in DOI_PREFIX:
     raise ConfigurationError(f"AIDAHUB_DOI_PREFIX must look like 10.NNNN, not {DOI_PREFIX!r}")
+
+# DOIs are minted through DataCite's REST API. Without a username and password the hub
+# publishes without minting and says so to staff.
+DATACITE_URL = get_str("AIDAHUB_DATACITE_URL", "https://api.test.datacite.org").rstrip("/")
+if urlsplit(DATACITE_URL).scheme not in {"http", "https"}:
+    raise ConfigurationError(f"AIDAHUB_DATACITE_URL must be an http(s) URL, not {DATACITE_URL!r}")
+DATACITE_USERNAME = get_str("AIDAHUB_DATACITE_USERNAME", "")
+DATACITE_PASSWORD = get_str("AIDAHUB_DATACITE_PASSWORD", "")
+DATACITE_PREFIX = get_str("AIDAHUB_DATACITE_PREFIX", DOI_PREFIX)
+if not DATACITE_PREFIX.startswith("10.") or "/" in DATACITE_PREFIX:
+    raise ConfigurationError(
+        f"AIDAHUB_DATACITE_PREFIX must look like 10.NNNN, not {DATACITE_PREFIX!r}"
+    )
+try:
+    DATACITE_TIMEOUT = float(get_str("AIDAHUB_DATACITE_TIMEOUT", "10"))
+    DATACITE_MAX_ATTEMPTS = int(get_str("AIDAHUB_DATACITE_MAX_ATTEMPTS", "5"))
+except ValueError as exc:
+    raise ConfigurationError(
+        "AIDAHUB_DATACITE_TIMEOUT must be seconds and AIDAHUB_DATACITE_MAX_ATTEMPTS a whole number"
+    ) from exc
+if DATACITE_TIMEOUT <= 0 or DATACITE_MAX_ATTEMPTS < 1:
+    raise ConfigurationError(
+        "AIDAHUB_DATACITE_TIMEOUT must be above 0 and AIDAHUB_DATACITE_MAX_ATTEMPTS at least 1"
+    )
+# Seconds to wait before each retry when DataCite is unavailable, within one call.
+DATACITE_RETRY_DELAYS = (1.0, 3.0)
 CONSORTIUM_NAME = get_str("AIDAHUB_CONSORTIUM_NAME", "AIDA")
 CONSORTIUM_LONG_NAME = get_str(
     "AIDAHUB_CONSORTIUM_LONG_NAME",

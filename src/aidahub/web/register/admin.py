@@ -28,6 +28,7 @@ from aidahub.web.register.admin_actions import (
     show_warnings,
 )
 from aidahub.web.register.doi import InvalidDOI, version_doi
+from aidahub.web.register.doi_selectors import minting_status
 from aidahub.web.register.models import (
     Author,
     Contact,
@@ -113,6 +114,19 @@ class UsedByPublicationInline(admin.TabularInline):
         return super().get_queryset(request).filter(relation=PublicationRelation.USES)
 
 
+# Kept by doi_services: where each DOI stands at DataCite, and DataCite's last complaint.
+_DOI_FIELDS = ("minting_summary", "doi_state", "doi_synced_at", "doi_error", "doi_attempts")
+
+
+def show_minting_status(request, dataset: Dataset) -> None:
+    """Tell staff on the dataset's page when its DOIs are not (yet) at DataCite."""
+    status = minting_status(dataset)
+    if not status.enabled:
+        messages.warning(request, status.message)
+    elif status.errors:
+        messages.error(request, status.message)
+
+
 # Set by the lifecycle services (and by Django), never in a form.
 _STATE_FIELDS = (
     "state",
@@ -133,6 +147,7 @@ class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, a
         "hidden",
         "latest_version_label",
         "subject",
+        "doi_state",
         "updated_at",
     ]
     list_display_links = ["short_name", "concept_doi"]
@@ -151,10 +166,12 @@ class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, a
         "withdraw_selected",
         "reinstate_selected",
         "new_version_selected",
+        "retry_minting_selected",
     ]
     fieldsets = [
         (None, {"fields": ["concept_doi", "short_name", "hidden", "priority"]}),
         (gettext_lazy("State"), {"fields": _STATE_FIELDS}),
+        (gettext_lazy("DOI at DataCite"), {"fields": _DOI_FIELDS}),
         (gettext_lazy("Versions"), {"fields": ["version_list"]}),
     ]
 
@@ -193,8 +210,14 @@ class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, a
             )
         return format_html("<ul>{}</ul><p>{}</p>", rows, links)
 
+    @admin.display(description=gettext_lazy("minting"))
+    def minting_summary(self, obj: Dataset) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        return minting_status(obj).message
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = [*_STATE_FIELDS, "version_list"]
+        readonly = [*_STATE_FIELDS, *_DOI_FIELDS, "version_list"]
         if obj is not None and obj.state != DatasetState.DRAFT:
             # The concept DOI is registered once the dataset is published.
             readonly.append("concept_doi")
@@ -217,6 +240,7 @@ class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, a
             dataset = self.get_object(request, object_id)
             if dataset is not None:
                 show_warnings(request, services.license_warnings(dataset))
+                show_minting_status(request, dataset)
                 if dataset.latest_version is not None:
                     show_warnings(request, services.contact_warnings(dataset.latest_version))
         return super().change_view(request, object_id, form_url, extra_context)
@@ -389,7 +413,15 @@ class DatasetVersionForm(forms.ModelForm):
 @admin.register(DatasetVersion)
 class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = DatasetVersionForm
-    list_display = ["title", "dataset_short_name", "version", "doi", "state", "published_at"]
+    list_display = [
+        "title",
+        "dataset_short_name",
+        "version",
+        "doi",
+        "state",
+        "doi_state",
+        "published_at",
+    ]
     list_filter = ["state", "subject", "origin", "status", "synthetic"]
     list_select_related = ["dataset"]
     search_fields = ["title", "doi", "dataset__short_name", "dataset__concept_doi"]
@@ -406,6 +438,10 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
         (
             None,
             {"fields": ["dataset", "version", "doi", "state", "published_at", "policy_version"]},
+        ),
+        (
+            gettext_lazy("DOI at DataCite"),
+            {"fields": ["doi_state", "doi_synced_at", "doi_error", "doi_attempts"]},
         ),
         (
             gettext_lazy("Description"),
@@ -468,6 +504,7 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["state", "published_at", "policy_version", "repairs", "extra", "content_hash"]
+        readonly += ["doi_state", "doi_synced_at", "doi_error", "doi_attempts"]
         if obj is not None:
             readonly += ["dataset"]
         return readonly
@@ -521,6 +558,7 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
         super().save_related(request, form, formsets, change)
         if not change:
             add_hub_contact(request, form.instance)
+            services.reserve_dois(form.instance, actor=request.user)
 
 
 def _new_rows(formset):

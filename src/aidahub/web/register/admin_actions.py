@@ -1,4 +1,5 @@
-"""The dataset admin's actions: publish, withdraw, reinstate and start a new version.
+"""The dataset admin's actions: publish, withdraw, reinstate, start a new version, and
+retry minting the DOIs at DataCite.
 
 Each action calls the service that makes the state change (``services``); none changes a
 dataset through a form field. Withdrawing asks for the reason, and starting a new version
@@ -23,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from aidahub.web.audit.services import record
-from aidahub.web.register import services
+from aidahub.web.register import doi_services, services
 from aidahub.web.register.doi import InvalidDOI
+from aidahub.web.register.doi_selectors import minting_enabled
 from aidahub.web.register.models import Dataset, DatasetVersion
 
 __all__ = [
@@ -171,6 +173,32 @@ class DatasetActionsMixin:
     def new_version_selected(self, request, queryset):
         for dataset in queryset:
             self._start_new_version(request, dataset, next_version_label(dataset))
+
+    @admin.action(
+        description=gettext_lazy("Retry minting the DOIs of selected datasets"),
+        permissions=["change"],
+    )
+    def retry_minting_selected(self, request, queryset):
+        if not minting_enabled():
+            messages.warning(
+                request,
+                _(
+                    "Not minted: no DataCite credentials configured. Set "
+                    "AIDAHUB_DATACITE_USERNAME and AIDAHUB_DATACITE_PASSWORD first."
+                ),
+            )
+            return
+        for dataset in queryset:
+            results = doi_services.retry_dataset_dois(dataset, actor=request.user)
+            failed = [r for r in results if r.outcome == "failed"]
+            for result in failed:
+                messages.error(request, f"{dataset.short_name}: {result.doi}: {result.detail}")
+            if not failed:
+                messages.success(
+                    request,
+                    _("%(name)s: every DOI is at DataCite as the register says.")
+                    % {"name": dataset.short_name},
+                )
 
     # A page for one dataset's new version, where staff choose the label -------------------
 

@@ -32,6 +32,76 @@ class VersionState(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
+class DoiState(models.TextChoices):
+    """Where a DOI stands at DataCite; ``none`` until DataCite holds it."""
+
+    NONE = "none", _("Not at DataCite")
+    DRAFT = "draft", _("Draft")
+    REGISTERED = "registered", _("Registered (resolves, not listed)")
+    FINDABLE = "findable", _("Findable")
+
+
+class DoiRecord(models.Model):
+    """What the hub knows of its DOI at DataCite, kept by ``doi_services``.
+
+    These fields are bookkeeping, not register content: they change on a published version
+    too, always through ``QuerySet.update`` so that the version itself stays untouched, and
+    an ordinary ``save`` leaves them as stored.
+    """
+
+    doi_state = models.CharField(
+        _("DOI state at DataCite"),
+        max_length=20,
+        choices=DoiState.choices,
+        default=DoiState.NONE,
+        editable=False,
+    )
+    doi_synced_at = models.DateTimeField(
+        _("DOI last sent to DataCite"), null=True, blank=True, editable=False
+    )
+    doi_error = models.TextField(
+        _("last DataCite error"),
+        blank=True,
+        editable=False,
+        help_text=_("Empty once DataCite has accepted the DOI as the hub last sent it."),
+    )
+    doi_attempts = models.PositiveIntegerField(
+        _("failed DataCite attempts"),
+        default=0,
+        editable=False,
+        help_text=_("Failures in a row; automatic retries stop at AIDAHUB_DATACITE_MAX_ATTEMPTS."),
+    )
+
+    class Meta:
+        abstract = True
+
+    DOI_FIELDS = ("doi_state", "doi_synced_at", "doi_error", "doi_attempts")
+
+    def save(self, *args, **kwargs):
+        # A full save of an object read before a DOI call finished would write the old DOI
+        # state back; only doi_services writes these fields, with QuerySet.update.
+        if (
+            self.pk is not None
+            and not self._state.adding
+            and not args
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.DOI_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
+    def forget_doi(self) -> None:
+        """Start over, for a copy that gets a DOI of its own (a new version)."""
+        self.doi_state = DoiState.NONE
+        self.doi_synced_at = None
+        self.doi_error = ""
+        self.doi_attempts = 0
+
+
 class PriorityList(models.Model):
     """The clinical council's numbered list of data priorities, as approved on one date."""
 
@@ -69,7 +139,7 @@ class Priority(models.Model):
         return f"{self.number}. {self.title}"
 
 
-class Dataset(models.Model):
+class Dataset(DoiRecord):
     concept_doi = models.CharField(
         _("concept DOI"), max_length=255, unique=True, validators=[validate_doi]
     )
@@ -121,7 +191,7 @@ class Dataset(models.Model):
         return self.state == DatasetState.PUBLISHED and not self.hidden
 
 
-class DatasetVersion(models.Model):
+class DatasetVersion(DoiRecord):
     """One citable state of a dataset; every field of today's register record lives here."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")

@@ -1,7 +1,8 @@
 """Every change of a dataset's state goes through here.
 
 Each function checks the state against the lifecycle table, locks the row, saves, and
-writes an audit event, in one transaction.
+writes an audit event, in one transaction. Once that transaction has committed, the DOIs
+follow at DataCite (``doi_services``); a DataCite failure never undoes the change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aidahub.web.audit.services import record
-from aidahub.web.register import licenses
+from aidahub.web.register import doi_services, licenses
 from aidahub.web.register.citation import license_context
 from aidahub.web.register.doi import version_doi
 from aidahub.web.register.models import (
@@ -163,6 +164,7 @@ def publish(
             obj=dataset,
             data={"version": version.version, "doi": version.doi, "warnings": warnings},
         )
+        doi_services.on_commit(doi_services.after_publish, version.pk, actor=actor)
     return PublishResult(dataset, version, warnings)
 
 
@@ -183,6 +185,7 @@ def withdraw(dataset: Dataset, reason: str, *, actor=None, request=None) -> Data
             obj=dataset,
             data={"reason": dataset.withdrawal_reason},
         )
+        doi_services.on_commit(doi_services.after_state_change, dataset.pk, actor=actor)
     return dataset
 
 
@@ -199,7 +202,13 @@ def reinstate(dataset: Dataset, *, actor=None, request=None) -> Dataset:
             obj=dataset,
             data={"previous_reason": dataset.withdrawal_reason},
         )
+        doi_services.on_commit(doi_services.after_state_change, dataset.pk, actor=actor)
     return dataset
+
+
+def reserve_dois(version: DatasetVersion, *, actor=None) -> None:
+    """A version was added (in the admin): reserve its draft DOI, and the concept's if new."""
+    doi_services.on_commit(doi_services.after_new_version, version.pk, actor=actor)
 
 
 def ensure_hub_contact(version: DatasetVersion) -> Contact | None:
@@ -236,6 +245,7 @@ def new_version(dataset: Dataset, label: str, *, actor=None, request=None) -> Da
         draft.id = None
         draft.version = label
         draft.doi = version_doi(dataset.concept_doi, label)
+        draft.forget_doi()
         draft.state = VersionState.DRAFT
         draft.published_at = None
         draft.date_published = None
@@ -264,6 +274,7 @@ def new_version(dataset: Dataset, label: str, *, actor=None, request=None) -> Da
             obj=draft,
             data={"from": source.version, "doi": draft.doi},
         )
+        doi_services.on_commit(doi_services.after_new_version, draft.pk, actor=actor)
     return draft
 
 
