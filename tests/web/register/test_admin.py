@@ -21,6 +21,8 @@ from aidahub.web.register.models import (
 )
 from aidahub.web.register.services import new_version, record_use
 from tests.factories import make_dataset
+from tests.web.register.admin_forms import change_url as _change
+from tests.web.register.admin_forms import post_data as _post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -29,34 +31,6 @@ REGISTER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "regi
 
 def _changelist(model) -> str:
     return reverse(f"admin:register_{model._meta.model_name}_changelist")
-
-
-def _change(obj) -> str:
-    return reverse(f"admin:register_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def _post_data(response) -> dict:
-    """The data the admin form on *response* would submit unchanged, inlines included."""
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        forms.append(inline.formset.management_form)
-        forms.extend(inline.formset.forms)
-    data = {}
-    for form in forms:
-        for bound in form:
-            value = bound.value()
-            if isinstance(value, bool):
-                if value:
-                    data[bound.html_name] = "on"
-                continue
-            if value is None:
-                value = ""
-            elif isinstance(value, dt.date):
-                value = value.isoformat()
-            elif not isinstance(value, str | int):
-                value = bound.field.prepare_value(value)
-            data[bound.html_name] = value
-    return data
 
 
 def _action(client, model, action, objects, **extra):

@@ -15,6 +15,7 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.urls import reverse
 
 from aidahub.web.audit.models import AuditEvent
@@ -23,6 +24,7 @@ from aidahub.web.register.doi_client import DataCiteClient, DataCiteError, Error
 from aidahub.web.register.doi_selectors import minting_status, target_state
 from aidahub.web.register.models import Dataset, DatasetVersion, DoiState
 from tests.factories import make_dataset
+from tests.web.register.admin_forms import change_url, post_data
 from tests.web.register.datacite_server import TRANSITIONS, MockDataCite
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +324,50 @@ def test_withdraw_hides_every_doi_and_the_page_is_a_tombstone(minting, committed
     assert dataset.doi_state == DoiState.FINDABLE
 
 
+def test_hiding_in_the_admin_registers_the_dois_and_showing_makes_them_findable(
+    minting, committed, staff_client
+):
+    dataset = _published(committed)
+    dois = [dataset.concept_doi, _version(dataset, "1.0").doi]
+    assert {minting.state(doi) for doi in dois} == {"findable"}
+    data = post_data(staff_client.get(change_url(dataset)))
+    data["hidden"] = "on"
+    with committed():
+        response = staff_client.post(change_url(dataset), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert {minting.state(doi) for doi in dois} == {"registered"}
+    data.pop("hidden")
+    with committed():
+        staff_client.post(change_url(dataset), data)
+    assert {minting.state(doi) for doi in dois} == {"findable"}
+
+
+def test_editing_a_draft_version_in_the_admin_updates_its_draft_doi(
+    minting, committed, staff_client
+):
+    dataset = _published(committed)
+    with committed():
+        draft = services.new_version(dataset, "1.1")
+    assert minting.state(draft.doi) == "draft"
+    data = post_data(staff_client.get(change_url(draft)))
+    data["title"] = "Chest CT, second edition"
+    with committed():
+        response = staff_client.post(change_url(draft), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert minting.attributes(draft.doi)["titles"][0]["title"] == "Chest CT, second edition"
+    assert minting.state(draft.doi) == "draft"
+    assert minting.state(dataset.concept_doi) == "findable"  # still the published 1.0
+
+
+def test_saving_unchanged_sends_nothing(minting, committed, staff_client):
+    dataset = _published(committed)
+    before = len(minting.requests)
+    data = post_data(staff_client.get(change_url(dataset)))
+    with committed():
+        staff_client.post(change_url(dataset), data)
+    assert len(minting.requests) == before
+
+
 # -- failures ------------------------------------------------------------------------------
 
 
@@ -342,6 +388,10 @@ def test_bad_credentials_keep_the_dataset_published_and_tell_staff(
     assert not status.ok and "Bad credentials." in status.message
     page = staff_client.get(reverse("admin:register_dataset_change", args=[dataset.pk]))
     assert "Bad credentials." in page.content.decode()
+    landing = staff_client.get(f"/{dataset.concept_doi}").content.decode()
+    assert 'data-minting="failed"' in landing and "Bad credentials." in landing
+    public = Client().get(f"/{dataset.concept_doi}").content.decode()
+    assert "data-minting" not in public and "Bad credentials." not in public
 
     settings.DATACITE_PASSWORD = minting.password
     results = doi_services.retry_pending_dois()
@@ -349,6 +399,8 @@ def test_bad_credentials_keep_the_dataset_published_and_tell_staff(
     dataset.refresh_from_db()
     assert (dataset.doi_state, dataset.doi_error, dataset.doi_attempts) == ("findable", "", 0)
     assert minting_status(dataset).ok
+    landing = staff_client.get(f"/{dataset.concept_doi}").content.decode()
+    assert 'data-minting="ok"' in landing and "Bad credentials." not in landing
 
 
 def test_datacite_down_is_retried_then_a_later_retry_succeeds(minting, committed):
@@ -448,6 +500,9 @@ def test_without_credentials_nothing_is_sent_and_staff_are_told(
     assert status.message.lower().startswith("not minted: no datacite credentials configured")
     page = staff_client.get(reverse("admin:register_dataset_change", args=[dataset.pk]))
     assert "Not minted: no DataCite credentials configured" in page.content.decode()
+    landing = staff_client.get(f"/{dataset.concept_doi}").content.decode()
+    assert 'data-minting="disabled"' in landing
+    assert "Not minted: no DataCite credentials configured" in landing
     assert doi_services.retry_pending_dois() == []
     call_command("sync_dois")
     assert "not minted: no DataCite credentials configured" in capsys.readouterr().out

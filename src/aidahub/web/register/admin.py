@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aidahub.web.audit.admin_mixins import AuditedAdminMixin
-from aidahub.web.register import services
+from aidahub.web.register import doi_services, services
 from aidahub.web.register.admin_actions import (
     DatasetActionsMixin,
     add_hub_contact,
@@ -174,6 +174,11 @@ class DatasetAdmin(_NoBulkDeleteMixin, DatasetActionsMixin, AuditedAdminMixin, a
         (gettext_lazy("DOI at DataCite"), {"fields": _DOI_FIELDS}),
         (gettext_lazy("Versions"), {"fields": ["version_list"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
+            doi_services.on_commit(doi_services.after_edit, form.instance.pk, actor=request.user)
 
     @admin.display(description=gettext_lazy("latest version"), ordering="latest_version__version")
     def latest_version_label(self, obj: Dataset) -> str:
@@ -559,6 +564,11 @@ class DatasetVersionAdmin(_NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmi
         if not change:
             add_hub_contact(request, form.instance)
             services.reserve_dois(form.instance, actor=request.user)
+        elif form.has_changed() or any(f.has_changed() for f in formsets):
+            version = form.instance
+            doi_services.on_commit(
+                doi_services.after_edit, version.dataset_id, version.pk, actor=request.user
+            )
 
 
 def _new_rows(formset):

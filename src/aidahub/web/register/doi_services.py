@@ -52,6 +52,7 @@ from aidahub.web.register.models import Dataset, DatasetVersion, DoiState, Versi
 __all__ = [
     "SyncResult",
     "client_from_settings",
+    "after_edit",
     "on_commit",
     "retry_dataset_dois",
     "retry_pending_dois",
@@ -298,6 +299,20 @@ def after_state_change(dataset_id: int, *, actor=None) -> list[SyncResult]:
     dataset = Dataset.objects.get(pk=dataset_id)
     published = dataset.versions.filter(state=VersionState.PUBLISHED)
     return sync_dataset_dois(dataset, published, actor=actor)
+
+
+def after_edit(dataset_id: int, version_id: int | None = None, *, actor=None) -> list[SyncResult]:
+    """Staff edited the dataset (or one version): DataCite gets the new metadata and state.
+
+    The concept DOI describes the latest version and every DOI lists its neighbours, so an
+    edit of a dataset field (the hidden flag, the short name) resends every DOI; an edit of
+    one version resends that version and the concept.
+    """
+    dataset = Dataset.objects.get(pk=dataset_id)
+    versions = dataset.versions.all()
+    if version_id is not None:
+        versions = versions.filter(pk=version_id)
+    return sync_dataset_dois(dataset, versions, actor=actor)
 
 
 def on_commit(callback: Callable[..., Any], *args, **kwargs) -> None:

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from aidahub.web.core.text import strip_liquid
-from aidahub.web.register import citation, licenses, services
+from aidahub.web.register import citation, doi_selectors, licenses, services
 from aidahub.web.register.doi import doi_url
 from aidahub.web.register.models import Dataset, DatasetVersion, PublicationRelation
 from aidahub.web.register.orcid import ORCID_ID
@@ -419,6 +419,11 @@ class LandingPage:
     @cached_property
     def ethics(self):
         return getattr(self.dataset, "ethics", None) if self.show_staff_panel else None
+
+    @cached_property
+    def minting(self) -> doi_selectors.MintingStatus | None:
+        """Whether this dataset's DOIs are at DataCite as the register says (staff only)."""
+        return doi_selectors.minting_status(self.dataset) if self.show_staff_panel else None
 
     @cached_property
     def license_warnings(self) -> list[str]:
