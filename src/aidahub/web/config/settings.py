@@ -83,8 +83,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "aidahub.web.core",
     "aidahub.web.audit",
+    "aidahub.web.accounts",
+    "aidahub.web.organizations",
     "aidahub.web.register",
 ]
 
@@ -97,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "aidahub.web.config.urls"
@@ -163,7 +172,83 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+# --- Accounts (django-allauth): e-mail sign-in, verification, MFA, institutional sign-in --
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+SITE_ID = 1
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/accounts/profile/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{HUB_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
+# Failed sign-ins are limited per address and per account (allauth's rate limits).
+ACCOUNT_RATE_LIMITS = {
+    "login": get_str("AIDAHUB_RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": get_str("AIDAHUB_RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = HUB_NAME
+MFA_RECOVERY_CODE_COUNT = 10
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Institutional sign-in through any OpenID Connect provider (a national research login):
+# set the issuer URL, client id and secret to turn it on.
+OIDC_SERVER_URL = get_str("AIDAHUB_OIDC_SERVER_URL", "").rstrip("/")
+OIDC_CLIENT_ID = get_str("AIDAHUB_OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = get_str("AIDAHUB_OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = get_str("AIDAHUB_OIDC_PROVIDER_NAME", "Institutional sign-in")
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": []}}
+if OIDC_SERVER_URL and OIDC_CLIENT_ID:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        {
+            "provider_id": "institution",
+            "name": OIDC_PROVIDER_NAME,
+            "client_id": OIDC_CLIENT_ID,
+            "secret": OIDC_CLIENT_SECRET,
+            "settings": {"server_url": OIDC_SERVER_URL},
+        }
+    ]
+
+# The confidentiality undertaking every person accepts before non-public data.
+UNDERTAKING_VERSION = get_str("AIDAHUB_UNDERTAKING_VERSION", "1")
+UNDERTAKING_FILE = Path(
+    get_str(
+        "AIDAHUB_UNDERTAKING_FILE", str(BASE_DIR / "accounts" / "fixtures" / "undertaking-1.txt")
+    )
+)
+
+# Sessions end after AIDAHUB_SESSION_SECONDS without a request (8 hours by default); a staff
+# session after AIDAHUB_STAFF_SESSION_SECONDS (30 minutes).
+SESSION_COOKIE_AGE = int(get_str("AIDAHUB_SESSION_SECONDS", str(8 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = True
+STAFF_SESSION_SECONDS = int(get_str("AIDAHUB_STAFF_SESSION_SECONDS", str(30 * 60)))
+
+# E-mail: printed to the console unless an SMTP host is set.
+EMAIL_HOST = get_str("AIDAHUB_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(get_str("AIDAHUB_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = get_str("AIDAHUB_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = get_str("AIDAHUB_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = get_bool("AIDAHUB_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = get_str("AIDAHUB_EMAIL_FROM", f"{HUB_NAME} <noreply@{_base.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

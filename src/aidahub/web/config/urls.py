@@ -13,6 +13,7 @@ handler500 = "aidahub.web.core.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     # Only the register's sample images are public; ethics documents and other uploads live
     # elsewhere under MEDIA_ROOT and are never served from here.
     path("media/register/<path:path>", serve, {"document_root": settings.MEDIA_ROOT / "register"}),

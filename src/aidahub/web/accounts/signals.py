@@ -1,0 +1,1 @@
+"""Signal receivers of the accounts app (filled in by the sign-in and identity work)."""
