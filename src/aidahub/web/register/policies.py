@@ -37,3 +37,13 @@ def can_view_staff_panel(user, dataset: Dataset) -> bool:
 
 def can_edit_dataset(user, dataset: Dataset) -> bool:
     return is_staff(user) and user.has_perm("register.change_dataset")
+
+
+def can_edit_priorities(user) -> bool:
+    """The clinical council sets the data priorities; staff may record its decisions."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    profile = getattr(user, "hub_profile", None)
+    return bool(profile and profile.is_clinical_council)

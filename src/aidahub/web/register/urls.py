@@ -11,6 +11,7 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="list"),
     path("metrics/", views.metrics, name="metrics"),
     path("priorities/", views.priorities, name="priorities"),
+    path("priorities/new/", views.priorities_new, name="priorities-new"),
     path("api/", views.api_docs, name="api"),
     path("api/1.0/metadata.json", api.metadata, name="api-metadata"),
     path("oai", oai.endpoint, name="oai"),

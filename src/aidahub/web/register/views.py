@@ -13,25 +13,30 @@ from functools import wraps
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from aidahub.web.core.text import human_bytes
 from aidahub.web.register import (
     charts,
     citation,
     negotiation,
+    policies,
     presenters,
     representations,
     search,
     selectors,
     signposting,
 )
+from aidahub.web.register import priorities as priority_forms
 from aidahub.web.register.doi import InvalidDOI, doi_url
 from aidahub.web.register.metrics import home_counts, register_metrics
 from aidahub.web.register.models import VersionState
@@ -387,7 +392,39 @@ def priorities(request):
             "nav": "priorities",
             "current": lists[0] if lists else None,
             "history": lists[1:],
+            "can_edit": policies.can_edit_priorities(request.user),
         },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def priorities_new(request):
+    """The clinical council records a newly approved priority list (staff may too)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not policies.can_edit_priorities(request.user):
+        raise Http404
+    lists = selectors.priority_lists()
+    current = lists[0] if lists else None
+    form = priority_forms.PriorityListForm(request.POST or None)
+    rows = priority_forms.PriorityFormSet(
+        request.POST or None, initial=priority_forms.initial_rows(current), prefix="p"
+    )
+    if request.method == "POST" and form.is_valid() and rows.is_valid():
+        items = priority_forms.items_from(rows)
+        try:
+            priority_forms.record_priority_list(
+                **form.cleaned_data, items=items, actor=request.user, request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The new priority list is published."))
+            return redirect("register:priorities")
+    return render(
+        request,
+        "register/priorities_new.html",
+        {"nav": "priorities", "form": form, "rows": rows, "current": current},
     )
 
 
