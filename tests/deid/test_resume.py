@@ -310,3 +310,45 @@ def test_an_unreadable_input_file_is_quarantined_by_reason_only(tmp_path):
     entry = next(f for f in _report(out)["files"] if f["source"] == "patient1/study0/IM0001")
     assert entry["reason"] == "unreadable: permission denied"
     assert entry["copied"] is False
+
+
+def test_an_input_changed_since_the_run_replaces_its_old_output(tmp_path):
+    """Resume redoes a changed file; what it wrote before must not stay beside the new."""
+    source = tmp_path / "in"
+    source.mkdir()
+    original = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    for n in range(3):
+        ds = original.copy()
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.544.9.{n}"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.save_as(source / f"IM{n}", enforce_file_format=True)
+    key = tmp_path / "secret.key"
+    assert main(["deid", "keygen", str(key)]) == 0
+    out = tmp_path / "out"
+    argv = ["deid", "run", str(source), str(out), "--profile", "images-only", "--key", str(key)]
+    argv += ["--quiet", "--workers", "1"]
+    assert main(argv) == 0
+    before = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    outputs = lambda: {e["source"]: e.get("output", "") for e in _journal_entries(out)}  # noqa: E731
+    first = outputs()
+
+    # IM0 is now another image (a new SOP Instance UID: a new output name); IM1 is cut short.
+    ds = original.copy()
+    ds.SOPInstanceUID = "1.2.826.0.1.3680043.10.544.9.77"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(source / "IM0", enforce_file_format=True)
+    data = (source / "IM1").read_bytes()
+    (source / "IM1").write_bytes(data[:300])
+    os.utime(source / "IM1", ns=(1, 1))
+    assert main([*argv, "--resume"]) == 0
+
+    now = outputs()  # the journal's last line per file wins
+    assert now["IM2"] == first["IM2"]
+    assert now["IM0"] != first["IM0"] and now["IM1"] == ""
+    after = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    dicom_after = {p for p in after if p.as_posix() in now.values()}
+    assert not (out / first["IM0"]).exists(), "the old version's output is gone"
+    assert not (out / first["IM1"]).exists(), "a now quarantined file leaves no output"
+    assert (out / now["IM0"]).is_file() and (out / now["IM2"]).is_file()
+    assert dicom_after == {Path(now["IM0"]), Path(now["IM2"])}
+    assert len(after) == len(before) - 1  # two outputs then three; the report files stay

@@ -37,6 +37,8 @@ message says what to fix and that the run can be resumed.
 
 from __future__ import annotations
 
+import contextlib
+
 import concurrent.futures as cf
 import ctypes
 import dataclasses
@@ -921,6 +923,29 @@ def _unchanged(input_dir: Path, output_dir: Path, entry: JournalEntry) -> bool:
     return not entry.output or (output_dir / entry.output).is_file()
 
 
+def _drop_stale_output(
+    entry: JournalEntry | None,
+    outcome: FileOutcome,
+    outcomes: dict[str, FileOutcome],
+    output_dir: Path,
+) -> None:
+    """An input that changed since the journaled run may now go elsewhere, or nowhere.
+
+    Its earlier output (an older version of the file, or of one now excluded or
+    quarantined) is removed unless another file of this run claims the same path; a file
+    still to come that claims it writes it anew.
+    """
+    if entry is None or not entry.output:
+        return
+    stale = output_dir / entry.output
+    if outcome.output == stale:
+        return
+    if any(other.output == stale for other in outcomes.values()):
+        return
+    with contextlib.suppress(FileNotFoundError):
+        stale.unlink()
+
+
 def _from_entry(entry: JournalEntry, input_dir: Path, output_dir: Path) -> FileOutcome:
     return FileOutcome(
         source=input_dir / entry.source,
@@ -1141,6 +1166,7 @@ def _run_files(
                 source = outcome.source.relative_to(input_dir).as_posix()
                 journal.add(_to_entry(outcome, source, output_dir))
                 outcomes[source] = outcome
+                _drop_stale_output(entries.get(source), outcome, outcomes, output_dir)
                 summary.bytes_processed += outcome.size
                 finished += 1
                 if on_file is not None:
