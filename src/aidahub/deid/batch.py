@@ -37,9 +37,8 @@ message says what to fix and that the run can be resumed.
 
 from __future__ import annotations
 
-import contextlib
-
 import concurrent.futures as cf
+import contextlib
 import ctypes
 import dataclasses
 import datetime as dt
