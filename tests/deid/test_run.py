@@ -279,7 +279,11 @@ def test_every_bundled_test_file_is_written_excluded_or_quarantined(tmp_path, ca
         report["written"] + sum(report["excluded"].values()) + sum(report["quarantined"].values())
     )
     assert accounted == total
-    assert report["written"] >= 100
+    # Many of the bundled files are one image in several encodings, with one SOP Instance
+    # UID: each is de-identified, one output is kept per instance, the others are excluded.
+    assert report["written"] >= 90
+    assert report["excluded"].get("duplicate SOP Instance UID", 0) >= 5
+    assert len(list(out.rglob("*.dcm"))) == report["written"]
     assert "engine-error" not in report["quarantined"]
     for path in out.rglob("*.dcm"):
         assert pydicom.dcmread(path).PatientIdentityRemoved == "YES"

@@ -1170,7 +1170,48 @@ def _run_files(
                 finished += 1
                 if on_file is not None:
                     on_file(outcome, finished, len(tasks))
+        _settle_duplicates(setup, journal, outcomes, anchors, files)
     finally:
         runner.close()
     summary.files = [outcomes[source] for source in files]
     return summary
+
+
+def _settle_duplicates(
+    setup: _Setup,
+    journal: Journal,
+    outcomes: dict[str, FileOutcome],
+    anchors: dict[str, _Anchor],
+    files: list[str],
+) -> None:
+    """Two inputs with one SOP Instance UID name one output: keep one, exclude the others.
+
+    Archives often hold an image twice (a resend, a copy in another folder). Workers write
+    such files concurrently to one output name, so the bytes on disk are whichever renamed
+    last. The input whose path sorts first keeps the output, which is written again from it
+    so its bytes are certain; every other one is excluded with the reason, naming the file
+    kept. Resumed files take part too, so a run killed before this step is repaired by the
+    next ``--resume``.
+    """
+    claims: dict[Path, list[str]] = {}
+    for source, outcome in outcomes.items():
+        if outcome.outcome == "written" and outcome.output is not None:
+            claims.setdefault(outcome.output, []).append(source)
+    groups = [sorted(sources) for sources in claims.values() if len(sources) > 1]
+    if not groups:
+        return
+    if not anchors and _needs_anchors(setup.profile):
+        anchors = _anchors(_InProcess(setup), files, journal.commit_if_due)
+    rewrite = _InProcess(setup)
+    output_dir = setup.output_dir
+    for keep, *others in groups:
+        for chunk in rewrite.files([[(keep, anchors.get(keep))]], journal.commit_if_due):
+            for outcome in chunk:
+                journal.add(_to_entry(outcome, keep, output_dir))
+                outcomes[keep] = outcome
+        for source in others:
+            first = outcomes[source]
+            reason = f"duplicate SOP Instance UID: the same instance as {keep}, kept"
+            excluded = dataclasses.replace(first, outcome="excluded", reason=reason, output=None)
+            journal.add(_to_entry(excluded, source, output_dir))
+            outcomes[source] = excluded
