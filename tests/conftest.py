@@ -6,6 +6,7 @@ import pytest
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: test only meaningful on SQLite")
+    config.addinivalue_line("markers", "browser: drives Chromium (tests/web/browser)")
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +29,23 @@ def _isolated_settings(settings, tmp_path):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(
+    """The data director, with what staff need to reach the admin: a verified e-mail
+    address and an authenticator app (two-factor authentication)."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    user = django_user_model.objects.create_user(
         "director",
         "director@hub.example.org",
         "a-long-test-password",
         is_staff=True,
         is_superuser=True,
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    return user
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from aidahub.web.audit.hours import parse_hours
 from aidahub.web.config.env import (
     ConfigurationError,
     get_bool,
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sites",
+    # Before allauth, so that the hub's account templates override allauth's own.
+    "aidahub.web.accounts",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -91,7 +94,6 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "aidahub.web.core",
     "aidahub.web.audit",
-    "aidahub.web.accounts",
     "aidahub.web.organizations",
     "aidahub.web.register",
 ]
@@ -106,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "aidahub.web.accounts.middleware.StaffSessionTimeoutMiddleware",
+    "aidahub.web.accounts.middleware.RequireStaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "aidahub.web.config.urls"
@@ -230,11 +234,36 @@ UNDERTAKING_FILE = Path(
     )
 )
 
+# Signed agreements staff file (PDF only); a larger upload is refused.
+try:
+    AGREEMENT_MAX_BYTES = int(get_str("AIDAHUB_AGREEMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+except ValueError as exc:
+    raise ConfigurationError("AIDAHUB_AGREEMENT_MAX_BYTES must be a whole number of bytes") from exc
+
 # Sessions end after AIDAHUB_SESSION_SECONDS without a request (8 hours by default); a staff
 # session after AIDAHUB_STAFF_SESSION_SECONDS (30 minutes).
 SESSION_COOKIE_AGE = int(get_str("AIDAHUB_SESSION_SECONDS", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
 STAFF_SESSION_SECONDS = int(get_str("AIDAHUB_STAFF_SESSION_SECONDS", str(30 * 60)))
+# The request header a reverse proxy fills with the client's country code (for example
+# CF-IPCountry); sign-in audit events keep it. Empty: the country is not known.
+COUNTRY_HEADER = get_str("AIDAHUB_COUNTRY_HEADER", "")
+
+# What the audit trail's irregularity report flags (docs/audit.md).
+try:
+    AUDIT_DOWNLOADS_PER_DAY = int(get_str("AIDAHUB_AUDIT_DOWNLOADS_PER_DAY", "200"))
+    AUDIT_REFUSAL_BURST = int(get_str("AIDAHUB_AUDIT_REFUSAL_BURST", "10"))
+    AUDIT_REFUSAL_WINDOW_MINUTES = int(get_str("AIDAHUB_AUDIT_REFUSAL_WINDOW_MINUTES", "10"))
+    AUDIT_FAILED_SIGNINS = int(get_str("AIDAHUB_AUDIT_FAILED_SIGNINS", "5"))
+    AUDIT_ODD_HOURS = get_str("AIDAHUB_AUDIT_ODD_HOURS", "0-5")
+    parse_hours(AUDIT_ODD_HOURS)
+except ValueError as exc:
+    raise ConfigurationError(f"AIDAHUB_AUDIT_* settings: {exc}") from exc
+if (
+    AUDIT_DOWNLOADS_PER_DAY < 0
+    or min(AUDIT_REFUSAL_BURST, AUDIT_REFUSAL_WINDOW_MINUTES, AUDIT_FAILED_SIGNINS) < 1
+):
+    raise ConfigurationError("AIDAHUB_AUDIT_* counts and minutes must be whole numbers above 0")
 
 # E-mail: printed to the console unless an SMTP host is set.
 EMAIL_HOST = get_str("AIDAHUB_EMAIL_HOST", "")

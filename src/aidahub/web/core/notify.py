@@ -9,6 +9,7 @@ server that is down is logged, never turned into an error page.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -40,10 +41,8 @@ def render(name: str, context: dict[str, Any] | None = None) -> EmailMultiAltern
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
     body = render_to_string(f"email/{name}.txt", ctx)
     message = EmailMultiAlternatives(subject=subject, body=body)
-    try:
+    with contextlib.suppress(TemplateDoesNotExist):  # the HTML part is optional
         message.attach_alternative(render_to_string(f"email/{name}.html", ctx), "text/html")
-    except TemplateDoesNotExist:
-        pass
     return message
 
 

@@ -433,23 +433,31 @@ def ensure_priority_lists() -> dict[tuple[int, int], Priority]:
 
 
 def ensure_staff_login(write: Write) -> str:
-    """Create the staff user once; the password is kept only in the login file."""
+    """Create the staff user once; the password is kept only in the login file.
+
+    Staff sign in with their e-mail address, the password and a code from an
+    authenticator app, so the user also gets a verified address and a TOTP secret, which
+    is printed (from the database, on every run) for the person trying the demo to add to
+    any authenticator app.
+    """
     login_file = Path(settings.DATA_DIR) / DEMO_LOGIN_FILE
     user_model = get_user_model()
-    exists = user_model.objects.filter(username=DEMO_USERNAME).exists()
-    if exists and login_file.is_file():
+    user = user_model.objects.filter(username=DEMO_USERNAME).first()
+    if user is not None and login_file.is_file():
         line = login_file.read_text(encoding="utf-8").strip()
         write(line)
+        _ensure_staff_second_factor(user, write)
         return line
-    if exists:
+    if user is not None:
         line = (
             f"Staff user {DEMO_USERNAME} exists; its password is not in {DEMO_LOGIN_FILE}. "
             f"Set one with: aidahub manage changepassword {DEMO_USERNAME}"
         )
         write(line)
+        _ensure_staff_second_factor(user, write)
         return line
     password = secrets.token_urlsafe(12)
-    user_model.objects.create_superuser(
+    user = user_model.objects.create_superuser(
         DEMO_USERNAME,
         settings.DATA_DIRECTOR_EMAIL,
         password,
@@ -463,7 +471,22 @@ def ensure_staff_login(write: Write) -> str:
         fh.write(line + "\n")
     os.replace(tmp, login_file)
     write(line)
+    _ensure_staff_second_factor(user, write)
     return line
+
+
+def _ensure_staff_second_factor(user, write: Write) -> None:
+    """A verified e-mail address and an authenticator app for the demo's staff user; what
+    exists already is kept, so a second run changes nothing."""
+    from aidahub.web.accounts import services as account_services
+    from aidahub.web.accounts.totp import current_code
+
+    email = user.email or settings.DATA_DIRECTOR_EMAIL
+    account_services.add_verified_email(user, email)
+    secret = account_services.activate_totp(user)
+    write(f"  Sign in with the e-mail address {email} and that password.")
+    write(f"  Two-factor secret: {secret} (use any TOTP app with this secret;")
+    write(f"  the code right now is {current_code(secret)}, and it changes every 30 seconds).")
 
 
 def import_example_records(write: Write) -> list:
