@@ -146,7 +146,12 @@ class AffiliationRole(models.TextChoices):
 
 
 class Affiliation(models.Model):
-    """A person belongs to an organization in a role, for a period."""
+    """A person belongs to an organization in a role, for a period.
+
+    A person may name their own organization; that claim counts for nothing until staff
+    confirm it (``confirmed_at``), because a self-declared affiliation with a partner would
+    otherwise admit anyone. Affiliations staff add are confirmed as they are added.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations"
@@ -161,7 +166,21 @@ class Affiliation(models.Model):
         default=AffiliationRole.RESEARCHER,
     )
     start = models.DateField(_("from"), null=True, blank=True)
-    end = models.DateField(_("until"), null=True, blank=True)
+    end = models.DateField(_("until"), null=True, blank=True, help_text=_("The last day."))
+    confirmed_at = models.DateTimeField(
+        _("confirmed by staff at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: named by the person and not yet checked by staff."),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -170,6 +189,10 @@ class Affiliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.organization} ({self.get_role_display()})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     def is_current(self, today: dt.date) -> bool:
         return (self.start is None or self.start <= today) and (
@@ -272,6 +295,18 @@ class NetworkPartnerApplication(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("network partner application")
+        constraints = [
+            # Two open applications for one organization would race to set its membership.
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(state="submitted"),
+                name="one_open_application_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee_waiver_requested=False) | ~models.Q(fee_waiver_reason=""),
+                name="fee_waiver_request_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} ({self.get_state_display()})"
@@ -317,7 +352,10 @@ class Agreement(models.Model):
     valid_until = models.DateField(
         _("valid until"), null=True, blank=True, help_text=_("Empty: until terminated.")
     )
-    terminated_at = models.DateField(_("terminated"), null=True, blank=True)
+    terminated_at = models.DateField(
+        _("terminated"), null=True, blank=True, help_text=_("Not in force from this day.")
+    )
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
     signed_file = models.FileField(_("signed file"), upload_to=agreement_upload_to, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     sha256 = models.CharField(_("SHA-256 of the signed file"), max_length=64, blank=True)

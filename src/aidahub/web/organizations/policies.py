@@ -7,8 +7,8 @@ as organizational measures. ``nonpublic_access(user)`` checks, for a person:
 
 1. an active account;
 2. active membership: a current personal membership (project, fellowship, clinical
-   evaluation), or a current affiliation with a verified partner or network-partner
-   organization whose fee is paid or waived;
+   evaluation), or a current affiliation, confirmed by staff, with a verified partner or
+   network-partner organization whose fee is paid or waived;
 3. verified identity (institutional sign-in, or a check recorded by staff);
 4. the confidentiality undertaking accepted in the version in force;
 5. multi-factor authentication (TOTP) set up;
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +38,7 @@ from aidahub.web.organizations.models import (
 )
 
 
-class Requirement(str, Enum):
+class Requirement(StrEnum):
     ACCOUNT = "account"
     MEMBERSHIP = "membership"
     IDENTITY = "identity"
@@ -95,7 +95,10 @@ def identity_verified(user) -> bool:
 
 
 def current_affiliations(user, today: dt.date):
-    rows = Affiliation.objects.filter(user=user).select_related("organization")
+    """Affiliations in force today that staff have confirmed; a person's own claim is not."""
+    rows = Affiliation.objects.filter(user=user, confirmed_at__isnull=False).select_related(
+        "organization"
+    )
     return [a for a in rows if a.is_current(today)]
 
 
