@@ -51,8 +51,9 @@ pytest-postgres: install
 test: install test-deps lint check-django pytest-sqlite pytest-postgres
 
 # Real peers the tests run against, from Debian: Tesseract (with English and Swedish) for
-# the OCR of burned-in text.
-TEST_DEBS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-swe
+# the OCR of burned-in text; Chromium for the browser tests (tests/web/browser), which
+# Playwright drives as it is installed here and never downloads a browser of its own.
+TEST_DEBS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-swe chromium chromium-driver
 test-deps:
 	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS))

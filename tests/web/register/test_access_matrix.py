@@ -11,6 +11,7 @@ from django.test import Client
 
 from aidahub.web.register import services
 from tests.factories import make_dataset
+from tests.web.roles import add_totp
 
 ROLES = ("anonymous", "user", "staff")
 STATES = ("published", "hidden", "draft", "withdrawn")
@@ -60,11 +61,11 @@ def _client(role: str, django_user_model) -> Client:
     if role == "user":
         client.force_login(django_user_model.objects.create_user("reader", password="x-y-z-1234"))
     elif role == "staff":
-        client.force_login(
-            django_user_model.objects.create_user(
-                "staff", password="x-y-z-1234", is_staff=True, is_superuser=True
-            )
+        staff = django_user_model.objects.create_user(
+            "staff", password="x-y-z-1234", is_staff=True, is_superuser=True
         )
+        add_totp(staff)  # previews need staff with two-factor authentication
+        client.force_login(staff)
     return client
 
 
@@ -150,4 +151,12 @@ def test_an_inactive_staff_account_is_treated_as_the_public(django_user_model):
     )
     client = Client()
     client.force_login(user)
+    assert client.get(f"/{dataset.concept_doi}").status_code == 404
+
+
+def test_staff_without_two_factor_see_no_preview(django_user_model):
+    dataset = make_dataset(doi="10.5072/matrix/nomfa", hidden=True)
+    staff = django_user_model.objects.create_user("nomfa", password="x-y-z-1234", is_staff=True)
+    client = Client()
+    client.force_login(staff)
     assert client.get(f"/{dataset.concept_doi}").status_code == 404

@@ -7,11 +7,24 @@ an object gets 404, as if it did not exist (ARCHITECTURE.md, "Rules").
 
 from __future__ import annotations
 
+from aidahub.web.accounts.selectors import has_totp
 from aidahub.web.register.models import Dataset, DatasetState, DatasetVersion
 
 
 def is_staff(user) -> bool:
-    return bool(user is not None and user.is_active and user.is_staff)
+    """Active staff with two-factor authentication: previews and drafts are not public.
+
+    A staff account without an authenticator app is treated as any other signed-in
+    person here (the staff pages send it to set one up). The answer is kept on the user
+    object for the request, as pages ask once per dataset.
+    """
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    cached = getattr(user, "_aidahub_staff_mfa", None)
+    if cached is None:
+        cached = has_totp(user)
+        user._aidahub_staff_mfa = cached
+    return cached
 
 
 def can_view_dataset(user, dataset: Dataset) -> bool:
@@ -43,7 +56,7 @@ def can_edit_priorities(user) -> bool:
     """The clinical council sets the data priorities; staff may record its decisions."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff:
+    if is_staff(user):
         return True
     profile = getattr(user, "hub_profile", None)
     return bool(profile and profile.is_clinical_council)
