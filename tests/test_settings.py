@@ -43,7 +43,13 @@ def test_boolean_settings_refuse_nonsense(monkeypatch):
 
 
 def _manage(args, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AIDAHUB_")}
+    # A fresh process as an operator starts it: none of the hub's settings, and not the
+    # browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (set for their worker's whole session).
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIDAHUB_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "aidahub.cli", "manage", *args],
