@@ -193,24 +193,27 @@ class AffiliationAdmin(OrganizationsAuditedMixin, admin.ModelAdmin):
                 submit_label=_("End them"),
                 action="end_selected",
             )
-        done = 0
-        for affiliation in queryset:
-            try:
-                services.end_affiliation(
-                    affiliation,
-                    last_day=form.cleaned_data["last_day"],
-                    by=request.user,
-                    request=request,
-                )
-                done += 1
-            except ValidationError as exc:
-                show_error(request, str(affiliation), exc)
-        _report(
+        return _end_each(
             request,
-            done,
-            ngettext("%(count)d affiliation ended.", "%(count)d affiliations ended.", done),
+            queryset,
+            form.cleaned_data["last_day"],
+            services.end_affiliation,
+            lambda done: ngettext(
+                "%(count)d affiliation ended.", "%(count)d affiliations ended.", done
+            ),
         )
-        return None
+
+
+def _end_each(request, queryset, last_day, end, message) -> None:
+    """End every selected affiliation or membership on *last_day*; report each refusal."""
+    done = 0
+    for obj in queryset:
+        try:
+            end(obj, last_day=last_day, by=request.user, request=request)
+            done += 1
+        except ValidationError as exc:
+            show_error(request, str(obj), exc)
+    _report(request, done, message(done))
 
 
 @admin.register(PersonalMembership)
@@ -251,24 +254,15 @@ class PersonalMembershipAdmin(OrganizationsAuditedMixin, admin.ModelAdmin):
                 submit_label=_("End them"),
                 action="end_selected",
             )
-        done = 0
-        for membership in queryset:
-            try:
-                services.end_personal_membership(
-                    membership,
-                    last_day=form.cleaned_data["last_day"],
-                    by=request.user,
-                    request=request,
-                )
-                done += 1
-            except ValidationError as exc:
-                show_error(request, str(membership), exc)
-        _report(
+        return _end_each(
             request,
-            done,
-            ngettext("%(count)d membership ended.", "%(count)d memberships ended.", done),
+            queryset,
+            form.cleaned_data["last_day"],
+            services.end_personal_membership,
+            lambda done: ngettext(
+                "%(count)d membership ended.", "%(count)d memberships ended.", done
+            ),
         )
-        return None
 
 
 @admin.register(ResearchGroup)
