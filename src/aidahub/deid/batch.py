@@ -43,6 +43,7 @@ import ctypes
 import dataclasses
 import datetime as dt
 import errno
+import functools
 import json
 import multiprocessing
 import os
@@ -64,7 +65,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from aidahub.deid import dicomfile, series
+from aidahub.deid import dicomfile, fastlane, series
 from aidahub.deid import journal as journal_file
 from aidahub.deid.damage import damage
 from aidahub.deid.dates import DatePlan, parse_da, plan_for
@@ -93,6 +94,8 @@ _HEADER_TAGS = ["PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDa
 # Chunks amortize the cost of handing work to a process (about 0.1 ms) over files that take
 # 5 to 50 ms each, while staying small enough that the progress bar moves smoothly.
 _CHUNK_FILES = 32
+_SMALLEST_MATCH = 132  # preamble and prefix
+_LARGEST_MATCH = 1 << 28  # larger files are read as datasets
 _CHUNK_HEADERS = 256
 _QUEUED_PER_WORKER = 3
 _MAX_CONSECUTIVE_CRASHES = 5
@@ -275,8 +278,35 @@ def _atomic_write(path: Path, data: bytes) -> None:
     _write_output(path, [data], sync=True)
 
 
-def _write_output(path: Path, pieces: list[bytes], *, sync: bool = False) -> None:
+class _InputFailed(Exception):
+    """The input changed while its pixels were copied."""
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """Bytes of an open input file to append to an output: *value* is what was read from
+    *fd* at *offset* (and checked), *before* the input's status at that time."""
+
+    fd: int
+    offset: int
+    value: memoryview
+    before: os.stat_result
+
+
+def _write_output(
+    path: Path,
+    pieces: list[bytes],
+    *,
+    sync: bool = False,
+    tail: _Tail | None = None,
+) -> None:
     """Write a file's *pieces* to a temporary name, then rename it into place.
+
+    *tail* is appended after the pieces, copied inside the kernel where it can
+    (``copy_file_range``): the pixels of a matched slice (:mod:`aidahub.deid.fastlane`)
+    then do not go back through the process. The input's size, modification and change
+    times must be as they were when it was read, so that what is written is what was
+    checked.
 
     The temporary name carries the process ID: two workers writing the same output (two
     inputs with one SOP Instance UID) never write into one temporary file. Outputs are not
@@ -284,6 +314,13 @@ def _write_output(path: Path, pieces: list[bytes], *, sync: bool = False) -> Non
     at once before it records them (:meth:`aidahub.deid.journal.Journal.commit` syncs the
     file system first), which costs one flush per commit instead of one per file. A run
     killed before the rename leaves only a temporary name, which ``--resume`` removes.
+
+    Raises
+    ------
+    OSError
+        If the output cannot be written.
+    _InputFailed
+        If the input changed after it was read (nothing is left behind).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL}")
     try:
@@ -294,17 +331,19 @@ def _write_output(path: Path, pieces: list[bytes], *, sync: bool = False) -> Non
     try:
         try:
             _write_all(fd, pieces)
+            if tail is not None:
+                _append(tail, fd)
             if sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, _InputFailed):
         tmp.unlink(missing_ok=True)
         raise
 
 
-def _write_all(fd: int, pieces: list[bytes]) -> None:
+def _write_all(fd: int, pieces: list[bytes] | list[memoryview]) -> None:
     views = [memoryview(piece) for piece in pieces if piece]
     while views:
         written = os.writev(fd, views[:1024])
@@ -313,6 +352,36 @@ def _write_all(fd: int, pieces: list[bytes]) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
+
+
+# copy_file_range errors that are the output's; after the others the bytes read are written.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO})
+_copy_in_kernel = hasattr(os, "copy_file_range")
+
+
+def _append(tail: _Tail, target: int) -> None:
+    """Append *tail*'s bytes to *target* (at its position), then check the input is as read."""
+    global _copy_in_kernel
+    length, done = len(tail.value), 0
+    if _copy_in_kernel:
+        try:
+            while done < length:
+                copied = os.copy_file_range(tail.fd, target, length - done, tail.offset + done)
+                if copied == 0:
+                    raise _InputFailed("the input file ended early")
+                done += copied
+        except OSError as exc:
+            if exc.errno in _OUTPUT_ERRORS:
+                raise
+            # Not between these file systems (or not here): stop trying.
+            _copy_in_kernel = False
+    if done < length:
+        _write_all(target, [tail.value[done:]])
+    after, before = os.fstat(tail.fd), tail.before
+    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (
+        before.st_size, before.st_mtime_ns, before.st_ctime_ns,
+    ):  # fmt: skip
+        raise _InputFailed("the input file changed while it was read")
 
 
 def _quarantine(source: Path, relative: str, quarantine_dir: Path, reason: str) -> bool:
@@ -385,19 +454,28 @@ def _output_path(output_dir: Path, ds: Dataset, key: Key, identity: str) -> Path
 def _output_path_of(
     output_dir: Path, key: Key, identity: str, study_uid: Any, series_uid: Any, instance_uid: Any
 ) -> Path:
-    def part(value: Any, fallback: str) -> str:
-        text = str(value or "").strip()
-        usable = text and len(text) <= 64 and "/" not in text and "\x00" not in text
-        if usable and text not in {".", ".."}:
-            return text
-        # A keyed name, never a shared fallback: two files must not land on one path.
-        return f"{fallback}-{pseudonym(key, 'path', text)}" if text else fallback
+    folder = _output_folder(output_dir, key, identity, str(study_uid or ""), str(series_uid or ""))
+    return folder / f"{_path_part(key, instance_uid, 'unknown-instance')}.dcm"
 
-    patient = part(pseudonym(key, "patient", identity), "unknown-patient")
-    study = part(study_uid, "unknown-study")
-    series = part(series_uid, "unknown-series")
-    instance = part(instance_uid, "unknown-instance")
-    return output_dir / patient / study / series / f"{instance}.dcm"
+
+@functools.lru_cache(maxsize=256)
+def _output_folder(
+    output_dir: Path, key: Key, identity: str, study_uid: str, series_uid: str
+) -> Path:
+    """patient/study/series under *output_dir* (a series' files share it: kept a while)."""
+    patient = _path_part(key, pseudonym(key, "patient", identity), "unknown-patient")
+    study = _path_part(key, study_uid, "unknown-study")
+    series = _path_part(key, series_uid, "unknown-series")
+    return output_dir / patient / study / series
+
+
+def _path_part(key: Key, value: Any, fallback: str) -> str:
+    text = str(value or "").strip()
+    usable = text and len(text) <= 64 and "/" not in text and "\x00" not in text
+    if usable and text not in {".", ".."}:
+        return text
+    # A keyed name, never a shared fallback: two files must not land on one path.
+    return f"{fallback}-{pseudonym(key, 'path', text)}" if text else fallback
 
 
 def _text(ds: Dataset, keyword: str) -> str:
@@ -435,6 +513,9 @@ class _Worker:
         self.setup = setup
         self._plans: dict[_Anchor, DatePlan] = {}
         self._memo = SeriesMemo()
+        # Matching on the bytes skips reading; OCR needs every image read, so it has none.
+        self._lane = None if setup.ocr else fastlane.FastLane()
+        self._buffer = bytearray()  # reused for every file the lane reads: no page faults
         self._note = ""
         # One Tesseract set-up per worker; the caller has checked that the program is there.
         self._ocr = BurnedInText.create() if setup.ocr else None
@@ -474,7 +555,9 @@ class _Worker:
             self._note = ""
         if self._candidate is not None and not caught and outcome.outcome == "written":
             # Only a file the engine saw nothing unusual in becomes a template.
-            self._memo.remember(*self._candidate)
+            template = self._memo.remember(*self._candidate)
+            if template is not None and self._lane is not None:
+                self._learn(path, template, anchor)
         self._candidate = None
         if outcome.outcome == "quarantined":
             outcome.copied = _quarantine(path, source, self.setup.quarantine_dir, outcome.reason)
@@ -502,7 +585,79 @@ class _Worker:
         outcome.size, outcome.mtime_ns = stat.st_size, stat.st_mtime_ns
         return outcome
 
+    def _learn(self, path: Path, template: series.Template, anchor: _Anchor | None) -> None:
+        """Make the byte template of the file that just became a series template."""
+        assert self._candidate is not None and self._lane is not None
+        context, source = self._candidate[0], self._candidate[1]
+        try:
+            data = path.read_bytes()
+            again = series.context_of(dicomfile.read(data), anchor)
+        except Exception:  # noqa: BLE001 - no byte template, the series one still works
+            return
+        if again is None or again.key != context.key:
+            return  # the file changed since it was read
+        unsigned = self._unsigned(source)
+        made = fastlane.ByteTemplate.build(data, template, source, anchor, unsigned)
+        if made is not None:
+            self._lane.learn(context.key, made)
+
+    def _from_bytes(self, path: Path, anchor: _Anchor | None) -> FileOutcome | None:
+        """Write a file that matches a byte template, or None to read it as a dataset."""
+        assert self._lane is not None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            status = os.fstat(fd)
+            size = status.st_size
+            if size < _SMALLEST_MATCH or size > _LARGEST_MATCH:
+                return None
+            if len(self._buffer) < size:
+                self._buffer = bytearray(size)
+            view = memoryview(self._buffer)[:size]
+            try:
+                if os.preadv(fd, [view], 0) != size:
+                    return None
+            except OSError:
+                return None
+            match = self._lane.match(view, size, anchor)
+            if match is None:
+                return None
+            tail = None
+            if match.pixels is not None:
+                offset, length = match.pixels
+                tail = _Tail(fd, offset, view[offset : offset + length], status)
+            return self._write_match(path, match, tail)
+        finally:
+            os.close(fd)
+
+    def _write_match(
+        self, path: Path, match: fastlane.Match, tail: _Tail | None
+    ) -> FileOutcome | None:
+        if match.unsigned is not None:
+            if self.setup.signoffs is not None and self.setup.signoffs.require:
+                return FileOutcome(path, "held", match.unsigned)
+            self._note = match.unsigned
+        reused = match.reused
+        target = _output_path_of(
+            self.setup.output_dir, self.setup.key, reused.identity,
+            reused.study_uid, reused.series_uid, reused.instance_uid,
+        )  # fmt: skip
+        try:
+            _write_output(target, reused.pieces, tail=tail)
+        except _InputFailed:
+            self._note = ""
+            return None  # read as a dataset, it gets the whole engine's verdict
+        except OSError as exc:
+            raise _stopped(exc, f"write to the output folder {self.setup.output_dir}") from None
+        return FileOutcome(path, "written", "", target)
+
     def _deidentify(self, path: Path, anchor: _Anchor | None) -> FileOutcome:
+        if self._lane is not None:
+            matched = self._from_bytes(path, anchor)
+            if matched is not None:
+                return matched
         try:
             ds = dicomfile.read_file(path)
         except InvalidDicomError:

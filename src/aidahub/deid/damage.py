@@ -17,6 +17,8 @@ character set); the tests hold it to the verdict of converting everything.
 
 from __future__ import annotations
 
+import functools
+
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
@@ -34,6 +36,11 @@ __all__ = [
 ]
 
 _PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+_PIXEL_TAG_NUMBERS = (BaseTag(0x7FE00010), BaseTag(0x7FE00008), BaseTag(0x7FE00009))
+_SOP_CLASS_UID = BaseTag(0x00080016)
+_SOP_INSTANCE_UID = BaseTag(0x00080018)
+_ROWS = BaseTag(0x00280010)
+_COLUMNS = BaseTag(0x00280011)
 # Conversion of these never raises, whatever the bytes (tests/deid/test_damage.py).
 _TEXT_VRS = frozenset(
     {"AE", "AS", "CS", "DA", "DT", "DS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
@@ -134,6 +141,7 @@ def converts(raw: RawDataElement) -> bool:
     return size is not None and raw.length % size == 0
 
 
+@functools.lru_cache(maxsize=8192)
 def _dictionary_vr(tag: int) -> str:
     if not dictionary_has_tag(BaseTag(tag)):
         return ""
@@ -142,13 +150,20 @@ def _dictionary_vr(tag: int) -> str:
 
 def incompleteness(ds: Dataset) -> str | None:
     """An object without its identity, or an image without its pixels, is not complete."""
-    if not str(ds.get("SOPClassUID", "") or "").strip():
+    if not _text_of(ds, _SOP_CLASS_UID):
         return "incomplete: no SOP Class UID"
-    if not str(ds.get("SOPInstanceUID", "") or "").strip():
+    if not _text_of(ds, _SOP_INSTANCE_UID):
         return "incomplete: no SOP Instance UID"
-    if "Rows" in ds and "Columns" in ds and not any(t in ds for t in _PIXEL_TAGS):
+    if _ROWS in ds and _COLUMNS in ds and not any(t in ds for t in _PIXEL_TAG_NUMBERS):
         return "incomplete: an image without Pixel Data"
     return None
+
+
+def _text_of(ds: Dataset, tag: BaseTag) -> str:
+    """``str(ds.get(keyword, "") or "").strip()``, by tag."""
+    if tag not in ds:
+        return ""
+    return str(ds[tag].value or "").strip()
 
 
 def truncation(ds: Dataset) -> str | None:

@@ -56,14 +56,17 @@ from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, VR
 
 __all__ = [
     "Encoded",
+    "Layout",
     "encode",
     "encode_element",
     "encode_parts",
     "encapsulated_syntax",
     "file_head",
+    "layout",
     "read",
     "read_file",
     "ui_element",
+    "value_header",
 ]
 
 _PREAMBLE = 128
@@ -154,13 +157,32 @@ def read(data: bytes, name: str | PathLike[str] | None = None) -> FileDataset:
         return ds
 
 
-def _read(
+@dataclass(frozen=True)
+class Layout:
+    """The top-level elements of a file as :func:`read` parses them, each raw, with its
+    value's offset (``value_tell``) and length; *dataset_at* is where the dataset starts."""
+
+    meta: dict[BaseTag, RawDataElement]
+    elements: dict[BaseTag, RawDataElement]
+    implicit: bool
+    dataset_at: int
+
+
+def layout(data: bytes) -> Layout | None:
+    """The :class:`Layout` of a whole file held in *data*; None for a file :func:`read`
+    would hand to pydicom's general reader."""
+    try:
+        return _layout(data)
+    except _Decline:
+        return None
+
+
+def _layout(
     data: bytes,
-    name: str | PathLike[str] | None,
     *,
     total: int | None = None,
     fetch: Callable[[int, int], bytes] | None = None,
-) -> FileDataset:
+) -> Layout:
     if len(data) < _PREAMBLE + 4 or data[_PREAMBLE : _PREAMBLE + 4] != _PREFIX:
         raise _Decline
     meta_elements, offset = _elements(data, _PREAMBLE + 4, implicit=False, meta=True)
@@ -182,10 +204,22 @@ def _read(
         if data[offset : offset + 2] == b"\x00\x00":
             raise _Decline  # command set elements
     elements, _ = _elements(data, offset, implicit=implicit, meta=False, total=total, fetch=fetch)
-    file_meta = FileMetaDataset(meta_elements)
+    return Layout(meta_elements, elements, implicit, offset)  # type: ignore[arg-type]
+
+
+def _read(
+    data: bytes,
+    name: str | PathLike[str] | None,
+    *,
+    total: int | None = None,
+    fetch: Callable[[int, int], bytes] | None = None,
+) -> FileDataset:
+    parsed = _layout(data, total=total, fetch=fetch)
+    meta_elements, elements, implicit = parsed.meta, parsed.elements, parsed.implicit
+    file_meta = FileMetaDataset(meta_elements)  # type: ignore[arg-type]
     file_meta.set_original_encoding(False, True, default_encoding)
     file_meta[next(iter(meta_elements))]  # pydicom's reader converts the first, as a probe
-    dataset = Dataset(elements)
+    dataset = Dataset(elements)  # type: ignore[arg-type]
     encoding: str | list[str] = default_encoding
     charset = elements.get(BaseTag(_CHARSET))
     if isinstance(charset, RawDataElement):
@@ -370,7 +404,7 @@ def encode_element(
         return None
     text = _plain_text(elem)
     if text is not None:
-        return (_value_header(int(elem.tag), elem.VR, len(text), implicit) + text,)
+        return (value_header(int(elem.tag), elem.VR, len(text), implicit) + text,)
     buffer = DicomBytesIO()
     buffer.is_implicit_VR, buffer.is_little_endian = implicit, True
     write_data_element(buffer, elem, encodings)
@@ -405,7 +439,8 @@ def _plain_text(elem: DataElement) -> bytes | None:
     return data + padding if len(data) % 2 else data
 
 
-def _value_header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
+def value_header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
+    """An element's header (tag, VR and length) as pydicom writes it, little endian."""
     if implicit:
         return _IMPLICIT_HEAD.pack(tag >> 16, tag & 0xFFFF, length)
     if vr in _LONG_TEXT:
@@ -448,7 +483,7 @@ def _encapsulated_pixels(elem: RawDataElement, implicit: bool) -> Pieces | None:
     vr = "OB" if implicit else str(elem.VR)
     if not implicit and vr not in _LONG_TEXT:
         return None
-    header = _value_header(_PIXEL_DATA, vr, _UNDEFINED, implicit)
+    header = value_header(_PIXEL_DATA, vr, _UNDEFINED, implicit)
     return (header, value, (b"\x00" if len(value) % 2 else b"") + _DELIMITER)
 
 
@@ -496,7 +531,7 @@ def _plain_raw(elem: RawDataElement, implicit: bool) -> bool:
 
 
 def _raw_header(elem: RawDataElement, implicit: bool) -> bytes:
-    return _value_header(int(elem.tag), str(elem.VR), elem.length, implicit)
+    return value_header(int(elem.tag), str(elem.VR), elem.length, implicit)
 
 
 def ui_element(tag: int, value: str, implicit: bool = False) -> bytes:
@@ -504,7 +539,7 @@ def ui_element(tag: int, value: str, implicit: bool = False) -> bytes:
     data = value.encode("ascii")
     if len(data) % 2:
         data += b"\x00"
-    return _value_header(tag, "UI", len(data), implicit) + data
+    return value_header(tag, "UI", len(data), implicit) + data
 
 
 def _pydicom_bytes(ds: Dataset) -> bytes:

@@ -557,6 +557,11 @@ class PixelChecker:
         self.check_bits = self.layout.has_unused_high_bits
         self.check_stats = settings.check_pixels and _sop_class(ds) not in _SEGMENTATIONS
 
+    def reads_natively(self, ds: Dataset) -> bool:
+        """Whether :meth:`reason` reads the pixels of *ds* straight from its Pixel Data's
+        bytes (any buffer, a :class:`memoryview` too), without a decoder."""
+        return _native_frames(ds, self.layout, ()) is not None
+
     def reason(self, ds: Dataset) -> str | None:
         """Why the pixels of *ds* exclude it (as :func:`exclusion_reason` words it), or None."""
         layout, settings = self.layout, self.settings
@@ -808,7 +813,7 @@ def _native_frames(
         return None
     element = ds.get_item(_PIXEL_DATA)
     value = element.value if element is not None else None
-    if not isinstance(value, bytes):
+    if not isinstance(value, bytes | memoryview):
         return None
     rows, columns = layout.rows, layout.columns
     size = layout.bits_allocated // 8

@@ -56,6 +56,7 @@ __all__ = [
     "SeriesMemo",
     "Template",
     "context_of",
+    "reuse",
 ]
 
 PER_INSTANCE: frozenset[int] = frozenset(
@@ -120,6 +121,7 @@ class Template:
     identity: str
     study_uid: str
     series_uid: str
+    every_text: bool = False  # the character set's decoding can fail: check every text
 
 
 @dataclass(frozen=True)
@@ -207,20 +209,23 @@ class SeriesMemo:
         output: Dataset,
         parts: dicomfile.Encoded,
         cleaner: InstanceCleaner,
-    ) -> None:
+    ) -> Template | None:
         """Keep *output*, the engine's dataset for *source* (of *context*), as a template.
 
         *source* has passed every check of :func:`aidahub.deid.damage.damage`; *parts* is
-        *output* encoded (:func:`aidahub.deid.dicomfile.encode_parts`).
+        *output* encoded (:func:`aidahub.deid.dicomfile.encode_parts`). Returns the
+        template, or None when the file cannot be one (or the memo keeps none).
         """
+        if self._size <= 0:
+            return None
         instance_uid = str(output.get("SOPInstanceUID", "") or "")
         pixel_bytes = needed_pixel_bytes(source)
         if not instance_uid or isinstance(pixel_bytes, str):
-            return
+            return None
         try:
             pixels = PixelChecker(source) if _PIXEL_DATA in source else None
         except Exception:  # noqa: BLE001 - the engine's own check decides such files
-            return
+            return None
         meta_before, meta_after, found = [], [], False
         for tag, piece in parts.meta:
             if tag == _MEDIA_STORAGE_INSTANCE:
@@ -230,7 +235,7 @@ class SeriesMemo:
             else:
                 meta_before.append(piece)
         if not found:
-            return
+            return None
         implicit, _ = output.original_encoding
         template = Template(
             instance_values=dict(context.instance),
@@ -247,11 +252,13 @@ class SeriesMemo:
             identity=patient_identity(source),
             study_uid=str(output.get("StudyInstanceUID", "") or ""),
             series_uid=str(output.get("SeriesInstanceUID", "") or ""),
+            every_text=not safe_charset(source),
         )
         self._templates[context.key] = template
         self._templates.move_to_end(context.key)
         while len(self._templates) > self._size:
             self._templates.popitem(last=False)
+        return template
 
     def apply(self, template: Template, context: Context, ds: Dataset) -> Reused:
         """De-identify *ds*, of the template's context, reusing the template.
@@ -262,57 +269,76 @@ class SeriesMemo:
         engine on the file, whose verdict (and message) is then the one reported.
         """
         changed = [t for t, v in context.instance.items() if v != template.instance_values[t]]
-        if _SOP_INSTANCE_UID not in changed:
-            raise NotReusable  # two objects with one instance UID: let the engine see both
-        every_text = not safe_charset(ds)
-        for tag in changed:
-            check_element(ds, tag, every_text=every_text)  # raises where damage() would
-        if incompleteness(ds) or not self._pixels_pass(template, ds):
-            raise NotReusable
-        out = template.cleaner.clean(ds, [t for t in changed if t != _PIXEL_DATA])
-        own: dict[int, Pieces | None] = {}
-        for tag in changed:
-            elem: DataElement | RawDataElement | None
-            if tag == _PIXEL_DATA:
-                elem = ds.get_item(BaseTag(tag))
-            else:
-                elem = out.get_item(BaseTag(tag)) if tag in out else None
-            if elem is None:
-                own[tag] = None
-                continue
-            piece = dicomfile.encode_element(elem, template.implicit, template.encodings)
-            if piece is None:
-                raise NotReusable
-            own[tag] = piece
-        instance_uid = _instance_uid(out)
-        if not instance_uid:
-            raise NotReusable
-        uid_element = dicomfile.ui_element(_MEDIA_STORAGE_INSTANCE, instance_uid)
-        head = dicomfile.file_head([*template.meta_before, uid_element, *template.meta_after])
-        return Reused(
-            pieces=[*head, *_assemble(template, own)],
-            identity=template.identity,
-            study_uid=template.study_uid,
-            series_uid=template.series_uid,
-            instance_uid=instance_uid,
-        )
+        return reuse(template, ds, changed)
 
-    @staticmethod
-    def _pixels_pass(template: Template, ds: Dataset) -> bool:
-        """The checks of the pixels that differ: complete (as damage's truncation check
-        says), and not excluded (as the exclusion's pixel checks say)."""
-        if template.pixels is None:
-            return _PIXEL_DATA not in ds
-        pixels = ds.get_item(BaseTag(_PIXEL_DATA))
-        value = pixels.value if pixels is not None else None
-        if not isinstance(value, bytes):
-            return False
-        encapsulated = isinstance(pixels, RawDataElement) and pixels.length == 0xFFFFFFFF
-        if encapsulated != template.encapsulated:
-            return False  # the whole engine (and pydicom's writer) decide such a file
-        if template.pixel_bytes is not None and len(value) < template.pixel_bytes:
-            return False
-        return template.pixels.reason(ds) is None
+
+def reuse(
+    template: Template, ds: Dataset, changed: list[int], *, pixel_header: bytes | None = None
+) -> Reused:
+    """:meth:`SeriesMemo.apply` for *ds*, whose per-instance elements *changed* differ from
+    the template's.
+
+    With *pixel_header* the caller writes the Pixel Data's value itself, straight from the
+    input file (:mod:`aidahub.deid.fastlane`): the pieces then end with this header, the
+    pixels are checked whether or not they are in *changed*, and ``ds``'s Pixel Data may
+    hold a :class:`memoryview`.
+    """
+    if _SOP_INSTANCE_UID not in changed:
+        raise NotReusable  # two objects with one instance UID: let the engine see both
+    every_text = template.every_text  # the character set is part of the context
+    for tag in changed:
+        check_element(ds, tag, every_text=every_text)  # raises where damage() would
+    if incompleteness(ds) or not _pixels_pass(template, ds):
+        raise NotReusable
+    out = template.cleaner.clean(ds, [t for t in changed if t != _PIXEL_DATA])
+    own: dict[int, Pieces | None] = {}
+    for tag in changed:
+        elem: DataElement | RawDataElement | None
+        if tag == _PIXEL_DATA:
+            elem = ds.get_item(BaseTag(tag))
+        else:
+            elem = out.get_item(BaseTag(tag)) if tag in out else None
+        if elem is None:
+            own[tag] = None
+            continue
+        piece = dicomfile.encode_element(elem, template.implicit, template.encodings)
+        if piece is None:
+            raise NotReusable
+        own[tag] = piece
+    if pixel_header is not None:
+        own[_PIXEL_DATA] = (pixel_header,)
+    instance_uid = _instance_uid(out)
+    if not instance_uid:
+        raise NotReusable
+    uid_element = dicomfile.ui_element(_MEDIA_STORAGE_INSTANCE, instance_uid)
+    head = dicomfile.file_head([*template.meta_before, uid_element, *template.meta_after])
+    body = _assemble(template, own)
+    if pixel_header is not None and (not body or body[-1] is not pixel_header):
+        raise NotReusable  # the pixels must be what the file ends with
+    return Reused(
+        pieces=[*head, *body],
+        identity=template.identity,
+        study_uid=template.study_uid,
+        series_uid=template.series_uid,
+        instance_uid=instance_uid,
+    )
+
+
+def _pixels_pass(template: Template, ds: Dataset) -> bool:
+    """The checks of the pixels that differ: complete (as damage's truncation check
+    says), and not excluded (as the exclusion's pixel checks say)."""
+    if template.pixels is None:
+        return _PIXEL_DATA not in ds
+    pixels = ds.get_item(BaseTag(_PIXEL_DATA))
+    value = pixels.value if pixels is not None else None
+    if not isinstance(value, bytes | memoryview):
+        return False
+    encapsulated = isinstance(pixels, RawDataElement) and pixels.length == 0xFFFFFFFF
+    if encapsulated != template.encapsulated:
+        return False  # the whole engine (and pydicom's writer) decide such a file
+    if template.pixel_bytes is not None and len(value) < template.pixel_bytes:
+        return False
+    return template.pixels.reason(ds) is None
 
 
 class NotReusable(Exception):

@@ -1,0 +1,184 @@
+"""Matching a slice to its series' template on the bytes writes what the whole engine writes.
+
+:mod:`aidahub.deid.fastlane` writes the next slice of a series without reading it as a
+dataset. tests/deid/test_series.py holds it to the whole engine on every test corpus;
+here are the files it must not match (so the engine decides them), what it does when the
+input changes under it, and that the pixels it copies are the ones it checked.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from aidahub.deid import batch
+from aidahub.deid.keys import key_from_secret
+from aidahub.deid.profile import load_profile
+from tests.deid.planted import make_corpus
+from tests.deid.test_series import _Counting, _slice
+
+KEY = key_from_secret(b"aidahub fastlane test key, 32 by")
+
+
+def _encoded(ds: Dataset, syntax: str) -> Dataset:
+    ds = ds.copy()
+    ds.file_meta = ds.file_meta.copy()
+    ds.file_meta.TransferSyntaxUID = syntax
+    return ds
+
+
+@pytest.fixture(scope="module")
+def ct(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """A planted CT slice in Explicit VR Little Endian."""
+    planted = make_corpus(tmp_path_factory.mktemp("planted"), seed=11)
+    return _encoded(pydicom.dcmread(planted.files["ct1_1"]), ExplicitVRLittleEndian)
+
+
+def _worker(source: Path, out: Path, level: str = "images-only") -> _Counting:
+    profile = load_profile(level)
+    return _Counting(batch._Setup(source, out / "a", out / "qa", profile, KEY))
+
+
+def _whole(source: Path, out: Path, level: str = "images-only") -> batch._Worker:
+    profile = load_profile(level)
+    worker = batch._Worker(batch._Setup(source, out / "b", out / "qb", profile, KEY))
+    worker._memo.__init__(size=0)  # type: ignore[misc]
+    return worker
+
+
+def _series(folder: Path, ds: Dataset, count: int) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for number in range(count):
+        name = f"{number:03d}.dcm"
+        _slice(ds, number).save_as(folder / name, enforce_file_format=True)
+        names.append(name)
+    return names
+
+
+def _same(source: Path, out: Path, names: list[str], level: str = "images-only") -> _Counting:
+    """Both workers on *names*: same outcomes, reasons and bytes; return the matching one."""
+    lane, whole = _worker(source, out, level), _whole(source, out, level)
+    for name in names:
+        a, b = lane.one(name, None), whole.one(name, None)
+        assert (a.outcome, a.reason) == (b.outcome, b.reason), name
+        if a.output is not None and b.output is not None:
+            assert a.output.read_bytes() == b.output.read_bytes(), name
+    return lane
+
+
+def test_a_series_is_matched_on_its_bytes(tmp_path: Path, ct: Dataset) -> None:
+    names = _series(tmp_path / "in", ct, 5)
+    assert not pydicom.dcmread(tmp_path / "in" / names[0]).is_implicit_VR
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 4  # all but the first, which became the template
+
+
+def test_an_implicit_vr_series_is_matched_too(tmp_path: Path, ct: Dataset) -> None:
+    names = _series(tmp_path / "in", _encoded(ct, ImplicitVRLittleEndian), 4)
+    assert pydicom.dcmread(tmp_path / "in" / names[0]).is_implicit_VR
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 3
+
+
+def test_a_wrong_meta_group_length_is_left_to_the_engine(tmp_path: Path, ct: Dataset) -> None:
+    names = _series(tmp_path / "in", ct, 3)
+    path = tmp_path / "in" / names[2]
+    data = bytearray(path.read_bytes())
+    (length,) = struct.unpack_from("<L", data, 140)  # (0002,0000) UL: its value after 8 bytes
+    struct.pack_into("<L", data, 140, length + 2)
+    path.write_bytes(bytes(data))
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 1  # the second only
+
+
+def test_a_slice_cut_short_in_its_pixels_is_quarantined_by_the_engine(
+    tmp_path: Path, ct: Dataset
+) -> None:
+    names = _series(tmp_path / "in", ct, 3)
+    path = tmp_path / "in" / names[2]
+    path.write_bytes(path.read_bytes()[:-1000])
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 1
+    outcome = _worker(tmp_path / "in", tmp_path / "again").one(names[2], None)
+    assert outcome.outcome == "quarantined"
+
+
+def test_bytes_after_the_pixels_make_no_byte_template(tmp_path: Path, ct: Dataset) -> None:
+    folder = tmp_path / "in"
+    names = _series(folder, ct, 3)
+    for name in names:
+        ds = pydicom.dcmread(folder / name)
+        ds.add_new(0xFFFCFFFC, "OB", b"\x00" * 8)  # Data Set Trailing Padding
+        ds.save_as(folder / name, enforce_file_format=True)
+    lane = _same(folder, tmp_path, names)
+    assert lane.matched == 0
+    assert lane.reused == 2  # the series reuse still works
+
+
+def test_another_patient_is_not_matched(tmp_path: Path, ct: Dataset) -> None:
+    folder = tmp_path / "in"
+    names = _series(folder, ct, 3)
+    ds = pydicom.dcmread(folder / names[2])
+    ds.PatientID = str(ds.PatientID)[:-1] + ("1" if str(ds.PatientID)[-1] != "1" else "2")
+    ds.save_as(folder / names[2], enforce_file_format=True)
+    lane = _same(folder, tmp_path, names)
+    assert lane.matched == 1
+
+
+def test_an_anchor_of_another_plan_is_not_matched(tmp_path: Path, ct: Dataset) -> None:
+    folder = tmp_path / "in"
+    names = _series(folder, ct, 3)
+    lane = _worker(folder, tmp_path)
+    lane.one(names[0], None)
+    lane.one(names[1], ("someone", None))
+    assert lane.matched == 0
+    lane.one(names[2], None)
+    assert lane.matched == 1
+
+
+def test_without_copy_file_range_the_same_bytes_are_written(
+    tmp_path: Path, ct: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "_copy_in_kernel", False)
+    names = _series(tmp_path / "in", ct, 4)
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 3
+
+
+def test_an_input_changed_while_it_was_copied_is_not_written(tmp_path: Path) -> None:
+    """What is written must be what was checked: a change after reading leaves nothing."""
+    source = tmp_path / "input.bin"
+    source.write_bytes(b"a" * 4096)
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        before = os.fstat(fd)
+        value = memoryview(os.pread(fd, 4096, 0))
+        with open(source, "r+b") as fh:  # another program writes to the input meanwhile
+            fh.write(b"b" * 10)
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+        target = tmp_path / "out" / "x.dcm"
+        with pytest.raises(batch._InputFailed):
+            batch._write_output(target, [b"head"], tail=batch._Tail(fd, 0, value, before))
+    finally:
+        os.close(fd)
+    assert not target.exists()
+    assert list((tmp_path / "out").iterdir()) == []  # no temporary file either
+
+
+def test_the_pixels_written_are_the_inputs(tmp_path: Path, ct: Dataset) -> None:
+    names = _series(tmp_path / "in", ct, 3)
+    lane = _worker(tmp_path / "in", tmp_path)
+    outcomes = [lane.one(name, None) for name in names]
+    assert lane.matched == 2
+    for name, outcome in zip(names, outcomes, strict=True):
+        assert outcome.output is not None
+        written = pydicom.dcmread(outcome.output)
+        assert written.PixelData == pydicom.dcmread(tmp_path / "in" / name).PixelData
+        assert written.SOPInstanceUID == written.file_meta.MediaStorageSOPInstanceUID
