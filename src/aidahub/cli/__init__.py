@@ -131,6 +131,11 @@ def _deid_progress(quiet: bool):
 def _deid_run(args: argparse.Namespace) -> int:
     import time
 
+    # Each worker process keeps one core busy: numpy's BLAS threads would only compete with
+    # the other workers (set before numpy loads; an operator's own setting wins).
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
     from aidahub.deid.batch import RunError, RunStopped, run
     from aidahub.deid.keys import KeyFileError, load_key
     from aidahub.deid.profile import ProfileError, load_profile

@@ -44,6 +44,7 @@ import dataclasses
 import datetime as dt
 import errno
 import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -59,7 +60,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -72,11 +73,13 @@ from aidahub.deid.dates import DatePlan, parse_da, plan_for
 from aidahub.deid.engine import DamagedElementError, InstanceCleaner, deidentify_instance
 from aidahub.deid.journal import Journal, JournalEntry, JournalError
 from aidahub.deid.keys import Key
-from aidahub.deid.ocr import BurnedInText, HeaderValues
 from aidahub.deid.profile import Profile
 from aidahub.deid.pseudonyms import patient_identity, pseudonym
 from aidahub.deid.series import Context, SeriesMemo
 from aidahub.deid.signoff import SignOffCheck, configuration_hash
+
+if TYPE_CHECKING:
+    from aidahub.deid.ocr import BurnedInText
 
 __all__ = [
     "FileOutcome",
@@ -518,7 +521,7 @@ class _Worker:
         self._buffer = bytearray()  # reused for every file the lane reads: no page faults
         self._note = ""
         # One Tesseract set-up per worker; the caller has checked that the program is there.
-        self._ocr = BurnedInText.create() if setup.ocr else None
+        self._ocr = _burned_in_text() if setup.ocr else None
         self._candidate: (
             tuple[Context, Dataset, Dataset, dicomfile.Encoded, InstanceCleaner] | None
         ) = None
@@ -701,6 +704,8 @@ class _Worker:
         if self._ocr is None or _PIXEL_DATA_TAG not in source:
             return None
         try:
+            from aidahub.deid.ocr import HeaderValues  # noqa: PLC0415 - loaded with --ocr only
+
             return self._ocr.reason(source, HeaderValues.from_dataset(source))
         except Exception as exc:  # noqa: BLE001 - never a crash, never a silent pass
             return f"ocr-failed: {type(exc).__name__}"
@@ -762,6 +767,13 @@ class _Worker:
         return FileOutcome(path, "written", "", target)
 
 
+def _burned_in_text() -> BurnedInText | None:
+    # Imported when asked for: OCR loads Pillow, which a run without --ocr does not need.
+    from aidahub.deid.ocr import BurnedInText  # noqa: PLC0415
+
+    return BurnedInText.create()
+
+
 # -- worker processes ------------------------------------------------------------------------
 
 _worker: _Worker | None = None
@@ -774,6 +786,9 @@ def _start_worker(setup: _Setup) -> None:
     # Ctrl-C reaches the whole process group; the main process alone decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = _Worker(setup)
+    # What the worker inherited (modules, the profile) lives as long as it does: out of the
+    # garbage collector's passes, which then only look at what each file made.
+    gc.freeze()
 
 
 def _die_with_parent() -> None:
