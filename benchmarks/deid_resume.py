@@ -6,9 +6,10 @@ planted, and one file in 500 damaged: cut short, empty, not DICOM, or with rando
 in its header), then:
 
 1. runs ``aidahub deid run IN REF --profile images-only`` once, uninterrupted;
-2. runs the same into OUT and kills it with SIGKILL at a random moment, ``--kills`` times,
-   resuming with ``--resume`` after each kill; the kills alternate between the whole
-   process group and the main process alone (whose workers must then die with it);
+2. runs the same into OUT and kills it with SIGKILL ``--kills`` times, at random points
+   spread over the run, resuming with ``--resume`` after each kill; the kills alternate
+   between the whole process group and the main process alone (whose workers must then die
+   with it);
 3. resumes OUT to the end, and compares it with REF: the same output files with the same
    bytes, the same quarantine, no temporary file left, the same counts in the report, and
    every input journaled exactly once.
@@ -220,11 +221,13 @@ def main() -> int:
         )
 
         spent = 0.0
+        # Kill points spread over the whole run: each run gets its share of the uninterrupted
+        # time, after the start-up and the skipping of what is done (about half a second).
+        points = sorted(rng.uniform(0.03, 0.97) for _ in range(args.kills))
         for number in range(args.kills):
             extra = ["--resume"] if number else []
-            left = 1 - len(_journaled(out)) / args.files
-            # After start-up (about half a second), somewhere in this run's share of the rest.
-            delay = 0.5 + rng.uniform(0.1, 0.9) * uninterrupted * left / (args.kills - number + 1)
+            share = points[number] - (points[number - 1] if number else 0.0)
+            delay = 0.5 + share * uninterrupted
             process = subprocess.Popen(
                 _argv(aidahub, source, out, key, args.workers, *extra),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -67,7 +67,7 @@ def _same(source: Path, out: Path, names: list[str], level: str = "images-only")
     lane, whole = _worker(source, out, level), _whole(source, out, level)
     for name in names:
         a, b = lane.one(name, None), whole.one(name, None)
-        assert (a.outcome, a.reason) == (b.outcome, b.reason), name
+        assert (a.outcome, a.reason, a.warnings) == (b.outcome, b.reason, b.warnings), name
         if a.output is not None and b.output is not None:
             assert a.output.read_bytes() == b.output.read_bytes(), name
     return lane

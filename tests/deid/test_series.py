@@ -76,6 +76,7 @@ def _compare(source: Path, files: list[str], level: str) -> tuple[int, int]:
         for name in files:
             a, b = reusing.one(name, None), whole.one(name, None)
             assert (a.outcome, a.reason) == (b.outcome, b.reason), name
+            assert a.warnings == b.warnings, name  # the report lists them
             assert (a.output is None) == (b.output is None), name
             if a.output is not None and b.output is not None:
                 assert a.output.relative_to(scratch / "a") == b.output.relative_to(scratch / "b")

@@ -518,7 +518,6 @@ class _Worker:
         self._memo = SeriesMemo()
         # Matching on the bytes skips reading; OCR needs every image read, so it has none.
         self._lane = None if setup.ocr else fastlane.FastLane()
-        self._buffer = bytearray()  # reused for every file the lane reads: no page faults
         self._note = ""
         # One Tesseract set-up per worker; the caller has checked that the program is there.
         self._ocr = _burned_in_text() if setup.ocr else None
@@ -560,7 +559,9 @@ class _Worker:
             # Only a file the engine saw nothing unusual in becomes a template.
             template = self._memo.remember(*self._candidate)
             if template is not None and self._lane is not None:
-                self._learn(path, template, anchor)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the file gave none the first time
+                    self._learn(path, template, anchor)
         self._candidate = None
         if outcome.outcome == "quarantined":
             outcome.copied = _quarantine(path, source, self.setup.quarantine_dir, outcome.reason)
@@ -616,13 +617,11 @@ class _Worker:
             size = status.st_size
             if size < _SMALLEST_MATCH or size > _LARGEST_MATCH:
                 return None
-            if len(self._buffer) < size:
-                self._buffer = bytearray(size)
-            view = memoryview(self._buffer)[:size]
             try:
-                if os.preadv(fd, [view], 0) != size:
-                    return None
+                view = memoryview(os.pread(fd, size, 0))
             except OSError:
+                return None
+            if len(view) != size:
                 return None
             match = self._lane.match(view, size, anchor)
             if match is None:

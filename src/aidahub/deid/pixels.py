@@ -667,11 +667,15 @@ class _Layout:
     def within_range(self, frame: npt.NDArray[Any]) -> bool:
         # One min/max pass, no temporaries: values already within what High Bit allows (as
         # the decoder returned them) have no stray high bits and need no correction.
+        if frame.size == 0:
+            return True
+        if not self.signed and frame.dtype.kind == "u":
+            return int(frame.max()) < 1 << (self.high_bit + 1)  # never below 0: one pass
         if self.signed:
             low, high = -(1 << self.high_bit), 1 << self.high_bit
         else:
             low, high = 0, 1 << (self.high_bit + 1)
-        return frame.size == 0 or (int(frame.min()) >= low and int(frame.max()) < high)
+        return int(frame.min()) >= low and int(frame.max()) < high
 
     def has_bits_above_high_bit(self, frame: npt.NDArray[Any]) -> bool:
         value_bits = self.high_bit + 1
