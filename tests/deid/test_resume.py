@@ -352,3 +352,45 @@ def test_an_input_changed_since_the_run_replaces_its_old_output(tmp_path):
     assert (out / now["IM0"]).is_file() and (out / now["IM2"]).is_file()
     assert dicom_after == {Path(now["IM0"]), Path(now["IM2"])}
     assert len(after) == len(before) - 1  # two outputs then three; the report files stay
+
+
+def test_after_a_power_cut_outputs_that_did_not_reach_the_disk_are_done_again(corpus):
+    """An output the kernel had not written when the power went comes back short or empty
+    (or not at all) while its journal line survived: --resume must not trust it."""
+    root, total, reference = corpus
+    out = root / "power-cut"
+    first = _command(root, out)
+    assert first.returncode == 0, first.stderr
+    entries = [e for e in _journal_entries(out) if e["outcome"] == "written"]
+    assert all(e["output_size"] > 0 for e in entries)
+    emptied, cut, gone = (out / entries[n]["output"] for n in (0, 1, 2))
+    emptied.write_bytes(b"")
+    cut.write_bytes(cut.read_bytes()[:-100])
+    gone.unlink()
+    finished = _command(root, out, "--resume")
+    assert finished.returncode == 0, finished.stderr
+    assert _report(out)["resumed"] == total - 3
+    expected, got = _tree(reference), _tree(out)
+    assert [name for name in expected if expected[name] != got.get(name)] == []
+
+
+def test_with_sync_every_commit_waits_for_the_disk(tmp_path, monkeypatch):
+    """--sync: the file systems of the output and the quarantine are synced before the
+    journal's lines are written; without it, never (the size check covers a power cut)."""
+    from aidahub.deid import batch
+    from aidahub.deid import journal as journal_module
+    from aidahub.deid.keys import key_from_secret
+    from aidahub.deid.profile import load_profile
+
+    source = tmp_path / "in"
+    source.mkdir()
+    shutil.copy(get_testdata_file("CT_small.dcm"), source / "a.dcm")
+    synced: list[Path] = []
+    monkeypatch.setattr(journal_module, "_sync_filesystem", synced.append)
+    options = {"profile": load_profile("images-only"), "key": key_from_secret(b"k" * 32)}
+    batch.run(source, tmp_path / "plain", **options)
+    assert synced == []
+    batch.run(source, tmp_path / "durable", sync=True, **options)
+    assert synced == [tmp_path / "durable", tmp_path / "durable.quarantine"]
+    lines = (tmp_path / "durable.journal").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["outcome"] == "written"

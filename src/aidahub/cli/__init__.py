@@ -192,6 +192,7 @@ def _deid_run(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 signoffs=signoffs,
                 ocr=ocr,
+                sync=args.sync,
             )
         except RunStopped as exc:
             progress.stop()
@@ -307,6 +308,13 @@ def _add_deid(sub) -> None:
         help="read text burned into every kept image with Tesseract and exclude images "
         "showing the patient's own header values or personal numbers, dates, addresses "
         "(about 0.3 s an image)",
+    )
+    run.add_argument(
+        "--sync",
+        action="store_true",
+        help="make outputs durable on disk before the journal records them, so that after a "
+        "power cut --resume has nothing to check (slower: the run waits for the disk). "
+        "Without it --resume redoes files whose outputs are missing or short",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_deid_run)

@@ -60,6 +60,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import pydicom
@@ -128,8 +129,9 @@ class RunStopped(RunError):
 class FileOutcome:
     """What happened to one input file: ``written``, ``excluded`` or ``quarantined``.
 
-    ``size`` is the input's size in bytes; ``copied`` is False for a quarantined file that
-    could not be copied to the quarantine folder (the reason is then only in the report).
+    ``size`` is the input's size in bytes, ``output_size`` the output's; ``copied`` is False
+    for a quarantined file that could not be copied to the quarantine folder (the reason is
+    then only in the report).
     """
 
     source: Path
@@ -140,6 +142,7 @@ class FileOutcome:
     size: int = 0
     mtime_ns: int = 0
     copied: bool = True
+    output_size: int = 0
 
 
 @dataclass
@@ -302,8 +305,9 @@ def _write_output(
     *,
     sync: bool = False,
     tail: _Tail | None = None,
-) -> None:
-    """Write a file's *pieces* to a temporary name, then rename it into place.
+) -> int:
+    """Write a file's *pieces* to a temporary name, then rename it into place; return its
+    size.
 
     *tail* is appended after the pieces, copied inside the kernel where it can
     (``copy_file_range``): the pixels of a matched slice (:mod:`aidahub.deid.fastlane`)
@@ -313,10 +317,11 @@ def _write_output(
 
     The temporary name carries the process ID: two workers writing the same output (two
     inputs with one SOP Instance UID) never write into one temporary file. Outputs are not
-    fsynced one by one (*sync* is for the reports): the journal makes every output durable
+    fsynced one by one (*sync* is for the reports): the journal records each output's size
+    for a resume after a power cut to check, or with ``--sync`` makes every output durable
     at once before it records them (:meth:`aidahub.deid.journal.Journal.commit` syncs the
-    file system first), which costs one flush per commit instead of one per file. A run
-    killed before the rename leaves only a temporary name, which ``--resume`` removes.
+    file system first). A run killed before the rename leaves only a temporary name, which
+    ``--resume`` removes.
 
     Raises
     ------
@@ -344,6 +349,7 @@ def _write_output(
     except (OSError, _InputFailed):
         tmp.unlink(missing_ok=True)
         raise
+    return sum(len(piece) for piece in pieces) + (len(tail.value) if tail is not None else 0)
 
 
 def _write_all(fd: int, pieces: list[bytes] | list[memoryview]) -> None:
@@ -647,13 +653,13 @@ class _Worker:
             reused.study_uid, reused.series_uid, reused.instance_uid,
         )  # fmt: skip
         try:
-            _write_output(target, reused.pieces, tail=tail)
+            written = _write_output(target, reused.pieces, tail=tail)
         except _InputFailed:
             self._note = ""
             return None  # read as a dataset, it gets the whole engine's verdict
         except OSError as exc:
             raise _stopped(exc, f"write to the output folder {self.setup.output_dir}") from None
-        return FileOutcome(path, "written", "", target)
+        return FileOutcome(path, "written", "", target, output_size=written)
 
     def _deidentify(self, path: Path, anchor: _Anchor | None) -> FileOutcome:
         if self._lane is not None:
@@ -725,10 +731,10 @@ class _Worker:
             reused.study_uid, reused.series_uid, reused.instance_uid,
         )  # fmt: skip
         try:
-            _write_output(target, reused.pieces)
+            written = _write_output(target, reused.pieces)
         except OSError as exc:
             raise _stopped(exc, f"write to the output folder {self.setup.output_dir}") from None
-        return FileOutcome(path, "written", "", target)
+        return FileOutcome(path, "written", "", target, output_size=written)
 
     def _whole(
         self, path: Path, anchor: _Anchor | None, ds: Dataset, context: Context | None
@@ -758,12 +764,12 @@ class _Worker:
             return FileOutcome(path, "quarantined", f"unwritable: {type(exc).__name__}: {exc}")
         target = _output_path(setup.output_dir, result.dataset, setup.key, identity)
         try:
-            _write_output(target, pieces)
+            written = _write_output(target, pieces)
         except OSError as exc:
             raise _stopped(exc, f"write to the output folder {setup.output_dir}") from None
         if context is not None and cleaner is not None and parts is not None:
             self._candidate = (context, ds, result.dataset, parts, cleaner)
-        return FileOutcome(path, "written", "", target)
+        return FileOutcome(path, "written", "", target, output_size=written)
 
 
 def _burned_in_text() -> BurnedInText | None:
@@ -1081,14 +1087,24 @@ def _open_journal(
 
 
 def _unchanged(input_dir: Path, output_dir: Path, entry: JournalEntry) -> bool:
-    """Whether the journal's entry still holds: same input file, output still there."""
+    """Whether the journal's entry still holds: same input file, output still there and of
+    the size written (after a power cut, an output the kernel had not written yet comes back
+    short or empty)."""
     try:
         stat = os.stat(input_dir / entry.source)
     except OSError:
         return False
     if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
         return False
-    return not entry.output or (output_dir / entry.output).is_file()
+    if not entry.output:
+        return True
+    try:
+        output = os.stat(output_dir / entry.output)
+    except OSError:
+        return False
+    if not S_ISREG(output.st_mode):
+        return False
+    return not entry.output_size or output.st_size == entry.output_size
 
 
 def _drop_stale_output(
@@ -1124,6 +1140,7 @@ def _from_entry(entry: JournalEntry, input_dir: Path, output_dir: Path) -> FileO
         size=entry.size,
         mtime_ns=entry.mtime_ns,
         copied=entry.copied,
+        output_size=entry.output_size,
     )
 
 
@@ -1138,6 +1155,7 @@ def _to_entry(outcome: FileOutcome, source: str, output_dir: Path) -> JournalEnt
         output=output,
         warnings=tuple(outcome.warnings),
         copied=outcome.copied,
+        output_size=outcome.output_size if outcome.output else 0,
     )
 
 
@@ -1220,6 +1238,7 @@ def run(
     journal_path: Path | None = None,
     signoffs: SignOffCheck | None = None,
     ocr: bool = False,
+    sync: bool = False,
 ) -> RunSummary:
     """De-identify every file under *input_dir* into *output_dir*.
 
@@ -1252,6 +1271,11 @@ def run(
         and exclude an image whose text matches its own header values or the free-text
         detectors (``burned-in-text``), or that could not be read (``ocr-failed``). The
         caller checks that Tesseract is there (:meth:`BurnedInText.create`).
+    sync
+        Make the outputs durable before the journal records them (one ``syncfs`` per
+        commit, :meth:`aidahub.deid.journal.Journal.sync_before_commit`), so that after a
+        power cut no journaled output needs checking. Without it a resumed run redoes the
+        files whose outputs are missing or of another size than journaled.
 
     Raises
     ------
@@ -1268,7 +1292,8 @@ def run(
     earlier = _earlier_run(journal_path, output_dir, profile, key, resume)
     _create_output(output_dir)
     journal = _open_journal(journal_path, earlier, profile, key)
-    journal.sync_before_commit(output_dir, quarantine_dir)
+    if sync:
+        journal.sync_before_commit(output_dir, quarantine_dir)
     try:
         _remove_leftovers(output_dir, quarantine_dir)
         summary = _run_files(

@@ -12,12 +12,20 @@ names). The file is JSON Lines:
 
 The order of events is what makes the journal safe to trust: a file's line is queued only
 after its output was written to a temporary name and renamed into place, and lines are
-written and fsynced in batches (:data:`COMMIT_SECONDS`, :data:`COMMIT_LINES`), each after
-one ``syncfs`` of the file systems the outputs went to (:meth:`Journal.sync_before_commit`),
-which makes every output renamed so far durable at once. A run killed at any moment, or a
-power cut, therefore finds every journaled output complete; files done but not yet
-journaled are simply done again, to the same bytes. A line torn by a crash (no final
+written in batches (:data:`COMMIT_SECONDS`, :data:`COMMIT_LINES`). A run killed at any
+moment (SIGKILL included) therefore finds every journaled output complete: what a process
+wrote is in the kernel's hands, whether or not the process lives on. Files done but not
+yet journaled are simply done again, to the same bytes. A line torn by a crash (no final
 newline, or not JSON) is ignored and cut off before the next run appends.
+
+A power cut is another matter: the kernel may not have written a journaled output yet.
+Each line records the output's size, and a resumed run does again every file whose output
+is missing or of another size (on ext4, XFS and btrfs an output whose data did not reach
+the disk comes back short or empty, never as other bytes of its length). For a guarantee
+that does not depend on the file system, :meth:`Journal.sync_before_commit` (``aidahub
+deid run --sync``) makes every commit wait for one ``syncfs`` of the file systems the
+outputs went to and fsync the journal after: every journaled output is then on the disk
+before its line is, at the cost of waiting for the disk while the run goes on.
 """
 
 from __future__ import annotations
@@ -80,6 +88,8 @@ class JournalEntry:
         Why it was excluded or quarantined (empty when written).
     output
         The output path relative to the output folder (empty unless written).
+    output_size
+        The output's size in bytes (0 when not recorded, as by journals of earlier versions).
     warnings
         pydicom's warnings while reading it (for the operator's report only).
     copied
@@ -94,6 +104,7 @@ class JournalEntry:
     output: str = ""
     warnings: tuple[str, ...] = ()
     copied: bool = True
+    output_size: int = 0
 
     def as_line(self) -> bytes:
         record: dict[str, Any] = {
@@ -106,6 +117,8 @@ class JournalEntry:
             record["reason"] = self.reason
         if self.output:
             record["output"] = self.output
+        if self.output_size:
+            record["output_size"] = self.output_size
         if self.warnings:
             record["warnings"] = list(self.warnings)
         if not self.copied:
@@ -124,6 +137,7 @@ class JournalEntry:
             output=str(record.get("output", "")),
             warnings=tuple(str(w) for w in record.get("warnings", ())),
             copied=bool(record.get("copied", True)),
+            output_size=int(record.get("output_size", 0)),
         )
 
 
@@ -258,6 +272,7 @@ class Journal:
         self._pending: list[bytes] = []
         self._folders: set[Path] = set()
         self._filesystems: tuple[Path, ...] = ()
+        self._durable = False
         self._every_seconds = every_seconds
         self._every_lines = every_lines
         self._last = time.monotonic()
@@ -311,8 +326,8 @@ class Journal:
     def add(self, entry: JournalEntry, written_in: Iterable[Path] = ()) -> None:
         """Queue *entry*; *written_in* names the folders its output was renamed into.
 
-        The folders are fsynced before the line is, so that after a power cut the journal
-        never names an output whose rename was lost.
+        With :meth:`sync_before_commit`, the folders are fsynced before the line is, so that
+        after a power cut the journal never names an output whose rename was lost.
         """
         self._pending.append(entry.as_line())
         self._folders.update(written_in)
@@ -322,9 +337,11 @@ class Journal:
         """Make everything written under *folders* durable before each commit.
 
         One ``syncfs`` per file system and commit replaces an fsync per output file: the
-        outputs of a whole batch reach the disk together, before the lines naming them.
+        outputs of a whole batch reach the disk together, before the lines naming them,
+        and the journal is fsynced after them.
         """
         self._filesystems = folders
+        self._durable = True
 
     def commit_if_due(self) -> None:
         """Commit when enough lines are pending or the oldest has waited long enough."""
@@ -335,19 +352,22 @@ class Journal:
             self.commit()
 
     def commit(self) -> None:
-        """Write the pending lines and make them durable (one write, then fsync)."""
+        """Write the pending lines (one write); with :meth:`sync_before_commit`, after the
+        outputs are durable, and fsynced."""
         self._last = time.monotonic()
         if not self._pending:
             return
-        for folder in self._filesystems:
-            _sync_filesystem(folder)
-        for folder in sorted(self._folders):
-            _sync_folder(folder)
+        if self._durable:
+            for folder in self._filesystems:
+                _sync_filesystem(folder)
+            for folder in sorted(self._folders):
+                _sync_folder(folder)
         self._folders.clear()
         self._handle.write(b"".join(self._pending))
         self._pending.clear()
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if self._durable:
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         """Commit what is pending and close the file."""
