@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -182,3 +184,59 @@ def test_the_pixels_written_are_the_inputs(tmp_path: Path, ct: Dataset) -> None:
         written = pydicom.dcmread(outcome.output)
         assert written.PixelData == pydicom.dcmread(tmp_path / "in" / name).PixelData
         assert written.SOPInstanceUID == written.file_meta.MediaStorageSOPInstanceUID
+
+
+@pytest.fixture(scope="module")
+def fuzz_series(tmp_path_factory: pytest.TempPathFactory, ct: Dataset) -> tuple[Path, bytes]:
+    root = tmp_path_factory.mktemp("fuzz")
+    names = _series(root / "in", ct, 2)
+    second = (root / "in" / names[1]).read_bytes()
+    (root / "in" / names[1]).unlink()
+    return root / "in", second
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["flip", "insert", "delete"]),
+            st.floats(min_value=0, max_value=1, allow_nan=False),
+            st.integers(min_value=0, max_value=255),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    in_header=st.booleans(),
+    level=st.sampled_from(["images-only", "diagnosis"]),
+)
+def test_a_damaged_slice_gets_the_whole_engines_verdict(
+    fuzz_series: tuple[Path, bytes],
+    edits: list[tuple[str, float, int]],
+    in_header: bool,
+    level: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Bytes flipped, inserted or removed anywhere in the next slice (mostly in its header,
+    where the structure is): matched or not, the output is the whole engine's."""
+    source, second = fuzz_series
+    data = bytearray(second)
+    for kind, where, value in edits:
+        end = min(len(data), 4096) if in_header else len(data)
+        at = 128 + int(where * (end - 129))
+        if kind == "flip":
+            data[at] ^= value or 1
+        elif kind == "insert":
+            data[at:at] = bytes([value])
+        else:
+            del data[at]
+    (source / "001.dcm").write_bytes(bytes(data))
+    try:
+        _same(source, tmp_path_factory.mktemp("out"), ["000.dcm", "001.dcm"], level)
+    finally:
+        (source / "001.dcm").unlink()
