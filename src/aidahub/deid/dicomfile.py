@@ -435,7 +435,7 @@ def _plain_text(elem: DataElement) -> bytes | None:
     padding = _TEXT_PADDING.get(elem.VR)
     if padding is None or type(value) not in (str, UID) or not value.isascii() or "\\" in value:
         return None
-    data = value.encode("ascii")
+    data: bytes = str(value).encode("ascii")
     return data + padding if len(data) % 2 else data
 
 
