@@ -296,6 +296,3 @@ class FastLane:
             except Exception:  # noqa: BLE001 - NotReusable, damage: the whole engine decides
                 return None
         return None
-
-    def forget(self) -> None:
-        self._templates.clear()
