@@ -221,6 +221,16 @@ def totp_code(secret: str, at: float | None = None, *, period: int = 30, digits:
     return f"{value % 10**digits:0{digits}d}"
 
 
+def totp_code_to_type(secret: str, *, seconds_needed: float = 10, period: int = 30) -> str:
+    """The code a person would type: read early enough in its period to still be valid
+    when the server checks it. A code read a moment before the period ends is refused on
+    arrival (allauth allows no clock drift), so wait for the next period instead."""
+    left = period - time.time() % period
+    if left < seconds_needed:
+        time.sleep(left + 0.05)
+    return totp_code(secret, period=period)
+
+
 def make_clinical_council(user) -> Profile:
     profile, _ = Profile.objects.update_or_create(user=user, defaults={"is_clinical_council": True})
     return profile

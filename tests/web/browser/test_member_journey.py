@@ -36,8 +36,9 @@ def sign_in(page, user, secret: str | None = None) -> None:
     submit(page)
     if secret is not None:
         assert "/accounts/2fa/authenticate/" in page.url, f"no two-factor step: {page.url}"
-        page.fill("[name=code]", roles.totp_code(secret))
+        page.fill("[name=code]", roles.totp_code_to_type(secret))
         submit(page)
+        assert "/accounts/2fa/authenticate/" not in page.url, _errors(page)
     assert "/accounts/login/" not in page.url, _errors(page)
 
 
@@ -115,7 +116,7 @@ def set_up_authenticator(page) -> None:
     assert "/accounts/2fa/totp/activate/" in page.url, f"not the set-up page: {page.url}"
     secret = page.locator("#authenticator_secret").input_value()
     assert re.fullmatch(r"[A-Z2-7]+=*", secret), secret
-    page.fill("[name=code]", roles.totp_code(secret))
+    page.fill("[name=code]", roles.totp_code_to_type(secret))
     submit(page)
 
 
