@@ -108,7 +108,10 @@ class Template:
     """A file's encoded output, and how to clean another of its context."""
 
     instance_values: dict[int, bytes | None]
-    shared: tuple[tuple[int, Pieces], ...]
+    # The output between the per-instance elements, in tag order: gaps[0] before the first
+    # of gap_tags, gaps[i + 1] after gap_tags[i] (each the shared elements' pieces, joined).
+    gaps: tuple[bytes, ...]
+    gap_tags: tuple[int, ...]
     instance_output: dict[int, Pieces | None]
     meta_before: tuple[bytes, ...]
     meta_after: tuple[bytes, ...]
@@ -237,9 +240,11 @@ class SeriesMemo:
         if not found:
             return None
         implicit, _ = output.original_encoding
+        gaps, gap_tags = _gaps(parts.elements, context.instance)
         template = Template(
             instance_values=dict(context.instance),
-            shared=tuple((t, p) for t, p in parts.elements if t not in PER_INSTANCE),
+            gaps=gaps,
+            gap_tags=gap_tags,
             instance_output={t: _piece(parts.elements, t) for t in context.instance},
             meta_before=tuple(meta_before),
             meta_after=tuple(meta_after),
@@ -315,8 +320,10 @@ def reuse(
     body = _assemble(template, own)
     if pixel_header is not None and (not body or body[-1] is not pixel_header):
         raise NotReusable  # the pixels must be what the file ends with
+    # Matched from bytes, the pixels follow from the input: the rest is one short write.
+    pieces = [b"".join([*head, *body])] if pixel_header is not None else [*head, *body]
     return Reused(
-        pieces=[*head, *body],
+        pieces=pieces,
         identity=template.identity,
         study_uid=template.study_uid,
         series_uid=template.series_uid,
@@ -357,11 +364,43 @@ def _instance_uid(out: Dataset) -> str:
     return str(elem.value or "") if elem is not None else ""
 
 
+def _gaps(
+    elements: tuple[tuple[int, Pieces], ...], instance: dict[int, bytes | None]
+) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """The template's output around the per-instance elements (:attr:`Template.gaps`).
+
+    Elements are written in tag order, so every per-instance element, whatever its output,
+    falls between the same two runs of shared elements; joined once here, each file's
+    output is a few pieces instead of one for each element.
+    """
+    order = sorted(
+        [(tag, None) for tag in instance]
+        + [(tag, pieces) for tag, pieces in elements if tag not in PER_INSTANCE],
+        key=lambda item: item[0],
+    )
+    gaps: list[bytes] = []
+    gap_tags: list[int] = []
+    run: list[bytes] = []
+    for tag, pieces in order:
+        if pieces is None:
+            gaps.append(b"".join(run))
+            gap_tags.append(tag)
+            run = []
+        else:
+            run.extend(pieces)
+    gaps.append(b"".join(run))
+    return tuple(gaps), tuple(gap_tags)
+
+
 def _assemble(template: Template, own: dict[int, Pieces | None]) -> list[bytes]:
-    instance = [
-        (tag, own[tag] if tag in own else template.instance_output[tag])
-        for tag in template.instance_values
-    ]
-    merged = [*template.shared, *((t, p) for t, p in instance if p is not None)]
-    merged.sort(key=lambda item: item[0])
-    return [piece for _, pieces in merged for piece in pieces]
+    """The output's elements: the template's gaps with each per-instance element's pieces
+    (its own where it changed, else the template's) between them."""
+    gaps, output = template.gaps, template.instance_output
+    body = [gaps[0]] if gaps[0] else []
+    for tag, gap in zip(template.gap_tags, gaps[1:], strict=True):
+        pieces = own[tag] if tag in own else output[tag]
+        if pieces is not None:
+            body.extend(pieces)
+        if gap:
+            body.append(gap)
+    return body
