@@ -1387,10 +1387,10 @@ def _settle_duplicates(
     kept. Resumed files take part too, so a run killed before this step is repaired by the
     next ``--resume``.
     """
-    claims: dict[Path, list[str]] = {}
+    claims: dict[str, list[str]] = {}  # by the output's text: a Path hashes slowly
     for source, outcome in outcomes.items():
         if outcome.outcome == "written" and outcome.output is not None:
-            claims.setdefault(outcome.output, []).append(source)
+            claims.setdefault(os.fspath(outcome.output), []).append(source)
     groups = [sorted(sources) for sources in claims.values() if len(sources) > 1]
     if not groups:
         return
