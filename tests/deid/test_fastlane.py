@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from aidahub.deid import batch
+from aidahub.deid import batch, fastlane
 from aidahub.deid.keys import key_from_secret
 from aidahub.deid.profile import load_profile
 from tests.deid.planted import make_corpus
@@ -186,11 +186,18 @@ def test_the_pixels_written_are_the_inputs(tmp_path: Path, ct: Dataset) -> None:
         assert written.SOPInstanceUID == written.file_meta.MediaStorageSOPInstanceUID
 
 
+class _Bytes(bytes):
+    """A file's bytes that hypothesis shows by their length, not all of them."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self):,} bytes>"
+
+
 @pytest.fixture(scope="module")
 def fuzz_series(tmp_path_factory: pytest.TempPathFactory, ct: Dataset) -> tuple[Path, bytes]:
     root = tmp_path_factory.mktemp("fuzz")
     names = _series(root / "in", ct, 2)
-    second = (root / "in" / names[1]).read_bytes()
+    second = _Bytes((root / "in" / names[1]).read_bytes())
     (root / "in" / names[1]).unlink()
     return root / "in", second
 
@@ -235,6 +242,96 @@ def test_a_damaged_slice_gets_the_whole_engines_verdict(
             data[at:at] = bytes([value])
         else:
             del data[at]
+    (source / "001.dcm").write_bytes(bytes(data))
+    try:
+        _same(source, tmp_path_factory.mktemp("out"), ["000.dcm", "001.dcm"], level)
+    finally:
+        (source / "001.dcm").unlink()
+
+
+class _FromBytes:
+    """Counts the matched files written from their bytes, without a dataset."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.written = self.declined = 0
+        original = fastlane.ByteTemplate._from_bytes
+
+        def counted(template, data, spans):  # type: ignore[no-untyped-def]
+            made = original(template, data, spans)
+            self.written += made is not None
+            self.declined += made is None
+            return made
+
+        monkeypatch.setattr(fastlane.ByteTemplate, "_from_bytes", counted)
+
+
+def test_a_slice_whose_changes_are_copies_and_uids_is_written_from_its_bytes(
+    tmp_path: Path, ct: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Instance number, position and slice location are kept as they are and the instance
+    UID is remapped: the engine's rules for them need no dataset, and the output is still
+    the whole engine's, with the UID replaced in the data set and the file meta alike."""
+    from_bytes = _FromBytes(monkeypatch)
+    names = _series(tmp_path / "in", ct, 4)
+    lane = _same(tmp_path / "in", tmp_path, names)
+    assert lane.matched == 3
+    assert (from_bytes.written, from_bytes.declined) == (3, 0)
+    for name in names[1:]:
+        source = pydicom.dcmread(tmp_path / "in" / name)
+        written = pydicom.dcmread(next((tmp_path / "a").rglob(f"*{_uid_file(lane, name)}")))
+        assert written.SOPInstanceUID != source.SOPInstanceUID
+        assert written.file_meta.MediaStorageSOPInstanceUID == written.SOPInstanceUID
+        assert written.InstanceNumber == source.InstanceNumber
+
+
+def _uid_file(lane: _Counting, name: str) -> str:
+    outcome = lane.one(name, None)  # again: the same output, written anew
+    assert outcome.output is not None
+    return outcome.output.name
+
+
+# What a per-instance value can hold that the engine must see for itself: values pydicom
+# warns about, several values, leading zeros, padding, control characters, Latin-1.
+_VALUE_BYTES = st.sampled_from(list(b"0123456789.+- \x00\\aZ") + [0x01, 0x1B, 0x7F, 0xE5])
+
+
+@settings(
+    max_examples=120,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    tag=st.sampled_from([0x00080018, 0x00200013, 0x00200032, 0x00201041]),
+    edits=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=1, allow_nan=False), _VALUE_BYTES),
+        min_size=1,
+        max_size=4,
+    ),
+    level=st.sampled_from(["images-only", "diagnosis"]),
+)
+def test_an_odd_per_instance_value_gets_the_whole_engines_verdict(
+    fuzz_series: tuple[Path, bytes],
+    tag: int,
+    edits: list[tuple[float, int]],
+    level: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Bytes of the next slice's instance UID, number, position or slice location replaced
+    (the file's structure intact): written from its bytes or not, the output, outcome and
+    warnings are the whole engine's."""
+    source, second = fuzz_series
+    raw = pydicom.dcmread(pydicom.filebase.DicomBytesIO(second)).get_item(tag)
+    group, element = tag >> 16, tag & 0xFFFF
+    if raw.VR is None:  # implicit VR: tag and a 4-byte length
+        header = struct.pack("<HHL", group, element, raw.length)
+    else:
+        header = struct.pack("<HH2sH", group, element, raw.VR.encode(), raw.length)
+    value_at, length = second.index(header) + len(header), raw.length
+    data = bytearray(second)
+    for where, value in edits:
+        data[value_at + int(where * (length - 1))] = value
     (source / "001.dcm").write_bytes(bytes(data))
     try:
         _same(source, tmp_path_factory.mktemp("out"), ["000.dcm", "001.dcm"], level)

@@ -18,6 +18,7 @@ character set); the tests hold it to the verdict of converting everything.
 from __future__ import annotations
 
 import functools
+import re
 
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
@@ -45,6 +46,7 @@ _COLUMNS = BaseTag(0x00280011)
 _TEXT_VRS = frozenset(
     {"AE", "AS", "CS", "DA", "DT", "DS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
 )
+_PLAIN_IS = re.compile(rb" *[+-]?[0-9]+ *")
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW"})
 _NUMBER_SIZE = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "UV": 8, "SV": 8}
 # pydicom's Python names of the DICOM character sets whose decoding never fails (it
@@ -137,6 +139,12 @@ def converts(raw: RawDataElement) -> bool:
             return True  # implicit private or unknown: UN, bytes
     if vr in _TEXT_VRS or vr in _BINARY_VRS:
         return True
+    if vr == "IS":
+        # One integer in at most 12 characters: pydicom's IS reads it without a warning.
+        value = raw.value
+        return (
+            isinstance(value, bytes) and len(value) <= 12 and _PLAIN_IS.fullmatch(value) is not None
+        )
     size = _NUMBER_SIZE.get(vr)
     return size is not None and raw.length % size == 0
 

@@ -1123,6 +1123,62 @@ class InstanceCleaner:
     def __init__(self, run: _Run) -> None:
         self._run = run
 
+    def byte_rule(self, raw: RawDataElement) -> str | None:
+        """How :meth:`clean` writes a standard top-level element like *raw* (this tag, this
+        VR in the file) whatever its value, where the value's bytes alone decide it:
+
+        * ``"copy"``: the element as it is, once :meth:`check_copy` passes;
+        * ``"uid"``: the value remapped (:meth:`remapped_uid`);
+        * None: anything else (dates, scrubbed text, dummies, removal, sequences), which
+          only :meth:`clean` does.
+        """
+        tag = int(raw.tag)
+        if is_private(tag):
+            return None
+        run = self._run
+        key = (tag, raw.VR, True)
+        decision = run._decisions.get(key)
+        if decision is None:
+            decision = run._decisions[key] = run._decide(tag, raw, top=True)
+        step, vr, action, kept = decision
+        if step is _Step.KEEP:
+            if vr in _DATE_VRS and (vr != "TM" or run.remove_times):
+                return None
+            if tag == _PATIENT_AGE and run.recode_age:
+                return None
+            if tag in run.profile.scrub and vr in _TEXT_VRS:
+                return None
+            return "copy"
+        if step is _Step.UID:
+            if kept and tag in _LITERAL_UIDS:
+                return None
+            if not kept and action in (Action.REMOVE, Action.EMPTY):
+                return None
+            return "uid"
+        return None
+
+    def check_copy(self, raw: RawDataElement) -> None:
+        """The check :meth:`clean` makes before it copies *raw* (a ``"copy"`` element).
+
+        Raises
+        ------
+        DamagedElementError
+            As :meth:`clean` would.
+        """
+        _check_intact(int(raw.tag), raw, self._run._decisions[(int(raw.tag), raw.VR, True)][1])
+
+    def remapped_uid(self, raw: RawDataElement, value: str) -> str:
+        """What :meth:`clean` writes for *raw* (a ``"uid"`` element) whose value, decoded
+        and stripped as the engine reads it, is *value*.
+
+        Raises
+        ------
+        DamagedElementError
+            As :meth:`clean` would.
+        """
+        _check_intact(int(raw.tag), raw, "UI")
+        return remap_uid_value(self._run.key, value)
+
     def clean(self, src: Dataset, tags: Iterable[int]) -> Dataset:
         """Return the output elements of the standard, top-level *tags* of *src*.
 

@@ -15,11 +15,14 @@ reuse itself. A :class:`ByteTemplate` does the same comparison on the file's byt
   elements, the Pixel Data (if any) is the last element and the file ends with it. Equal
   runs mean equal tags, VRs and values, which is what :func:`aidahub.deid.series.context_of`
   compares; the date plan's anchor is compared as well;
-* the file's per-instance elements then go, as raw elements beside the template's other
-  elements, through :func:`aidahub.deid.series.reuse`, with every check the series
-  reuse makes. The Pixel Data is checked through a memory map and never copied into the
-  process: the caller copies it from the input file into the output
-  (``copy_file_range``) after the pieces.
+* where each per-instance element that differs is one the engine writes from its bytes
+  alone (copied as it is once its check passes, or a UID remapped:
+  :meth:`aidahub.deid.engine.InstanceCleaner.byte_rule`), the output is made from the
+  bytes, with the same checks; otherwise the file's per-instance elements go, as raw
+  elements beside the template's other elements, through
+  :func:`aidahub.deid.series.reuse`, with every check the series reuse makes. Either way
+  the pixels are checked in the bytes read, and the caller copies them from the input
+  file into the output (``copy_file_range``) after the pieces.
 
 Anything unusual (no match, a check that fails, an engine error) leaves the file to the
 series reuse and the whole engine, whose verdict then counts. The tests hold the output
@@ -28,6 +31,7 @@ to the whole engine's, byte for byte, on every test corpus and on damaged series
 
 from __future__ import annotations
 
+import re
 import struct
 from collections import OrderedDict
 from collections.abc import Hashable, MutableSequence
@@ -39,6 +43,7 @@ from pydicom.tag import BaseTag
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 from aidahub.deid import dicomfile, series
+from aidahub.deid.damage import converts
 from aidahub.deid.series import PER_INSTANCE, Reused, Template
 
 __all__ = ["ByteTemplate", "FastLane", "Match"]
@@ -49,6 +54,10 @@ _MEDIA_STORAGE_INSTANCE = 0x00020003
 _PREFIX_END = 132  # preamble and "DICM"
 _UNDEFINED = 0xFFFFFFFF
 _MEMO_SIZE = 16
+_SOP_INSTANCE_UID = 0x00080018
+_PLANAR_CONFIGURATION = 0x00280006
+# A UID pydicom reads without a warning: digits and dots, no leading zeros, 64 at most.
+_PLAIN_UID = re.compile(rb"(?=.{1,64}\Z)(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 _READ_BY_CHECKS = frozenset({0x00080005, 0x00080016})  # Specific Character Set, SOP Class UID
 _U16 = struct.Struct("<H").unpack_from
 _U32 = struct.Struct("<L").unpack_from
@@ -103,6 +112,13 @@ class ByteTemplate:
         self._encoding = encoding
         self._meta_fixed = meta_fixed
         self.unsigned = unsigned
+        self._rules: dict[int, str] = {}
+        self._pixel_vr = next(
+            (s.vr for s in steps if isinstance(s, _Slot) and s.tag == _PIXEL_DATA), None
+        )
+        self._pixel_base: dict[BaseTag, DataElement | RawDataElement] = {
+            tag: base[tag] for tag in (BaseTag(_PLANAR_CONFIGURATION),) if tag in base
+        }
 
     @classmethod
     def build(
@@ -176,7 +192,7 @@ class ByteTemplate:
             except Exception:  # noqa: BLE001, S112 - left raw: the checks convert it as they read
                 continue
             base[tag] = converted.get_item(tag)
-        return cls(
+        made = cls(
             template=template,
             anchor=anchor,
             steps=tuple(steps),
@@ -187,6 +203,8 @@ class ByteTemplate:
             meta_fixed=meta_fixed,
             unsigned=unsigned,
         )
+        made._learn_rules(data)
+        return made
 
     def spans(self, data: memoryview | bytes, size: int) -> dict[int, tuple[int, int]] | None:
         """Where each slot's value is in *data* (offset, length), or None if it does not match."""
@@ -222,9 +240,132 @@ class ByteTemplate:
                 return None
         return found
 
+    def _learn_rules(self, data: bytes) -> None:
+        """Which per-instance elements the engine writes from their bytes alone
+        (:meth:`aidahub.deid.engine.InstanceCleaner.byte_rule`), and so :meth:`_from_bytes`
+        may write without a dataset: each only if, for the template's own file, what
+        :meth:`_written` gives is the template's output for it, byte for byte."""
+        spans = self.spans(data, len(data))
+        if spans is None or self.template.every_text:
+            return
+        cleaner, output = self.template.cleaner, self.template.instance_output
+        for step in self._steps:
+            if not isinstance(step, _Slot) or step.tag >> 16 == 2 or step.tag == _PIXEL_DATA:
+                continue
+            value_at, length = spans[step.tag]
+            raw = RawDataElement(
+                BaseTag(step.tag), None if self._implicit else step.vr, length,
+                bytes(data[value_at : value_at + length]), value_at, self._implicit, True,
+            )  # fmt: skip
+            rule = cleaner.byte_rule(raw)
+            if rule is None:
+                continue
+            self._rules[step.tag] = rule
+            try:
+                written = self._written(data, spans, step)
+            except Exception:  # noqa: BLE001 - the engine's path then writes it
+                written = None
+            if written is None or b"".join(written[0]) != b"".join(output[step.tag] or ()):
+                del self._rules[step.tag]
+
+    def _written(
+        self, data: memoryview | bytes, spans: dict[int, tuple[int, int]], step: _Slot
+    ) -> tuple[tuple[bytes, ...], str | None] | None:
+        """The output pieces of a per-instance element of a byte rule, and its remapped UID
+        (for a ``"uid"`` one); None when only the engine's path can tell.
+
+        Raises
+        ------
+        DamagedElementError
+            Where the engine would (the caller then leaves the file to it).
+        """
+        tag = step.tag
+        value_at, length = spans[tag]
+        rule = self._rules.get(tag)
+        if rule is None or not length:
+            return None
+        value = bytes(data[value_at : value_at + length])
+        raw = RawDataElement(
+            BaseTag(tag), None if self._implicit else step.vr, length, value,
+            value_at, self._implicit, True,
+        )  # fmt: skip
+        if not converts(raw):
+            return None  # the damage check would convert it: the engine's path does
+        cleaner = self.template.cleaner
+        if rule == "copy":
+            cleaner.check_copy(raw)
+            return (bytes(data[value_at - step.header : value_at + length]),), None
+        text = value.rstrip(b" \x00")
+        if not _PLAIN_UID.fullmatch(text):
+            return None  # what pydicom warns about, or several values: the engine decides
+        uid = cleaner.remapped_uid(raw, text.decode("ascii"))
+        return (dicomfile.ui_element(tag, uid, implicit=self._implicit),), uid
+
+    def _from_bytes(
+        self, data: memoryview | bytes, spans: dict[int, tuple[int, int]]
+    ) -> Match | None:
+        """:meth:`reuse` without a dataset, where every per-instance element that differs
+        has a byte rule; None where the dataset path must decide."""
+        template = self.template
+        own: dict[int, tuple[bytes, ...] | None] = {}
+        instance_uid = None
+        pixel_header = None
+        pixels = None
+        for step in self._steps:
+            if type(step) is bytes:
+                continue
+            assert isinstance(step, _Slot)
+            tag = step.tag
+            if tag >> 16 == 2:
+                continue
+            value_at, length = spans[tag]
+            if tag == _PIXEL_DATA:
+                pixels = (value_at, length)
+                continue
+            if data[value_at : value_at + length] == template.instance_values[tag]:
+                if tag == _SOP_INSTANCE_UID:
+                    return None  # two objects with one instance UID: the engine sees both
+                continue
+            try:
+                written = self._written(data, spans, step)
+            except Exception:  # noqa: BLE001 - damage: the engine's verdict counts
+                return None
+            if written is None:
+                return None
+            own[tag], uid = written
+            if tag == _SOP_INSTANCE_UID:
+                instance_uid = uid
+        if instance_uid is None:
+            return None
+        if pixels is not None:
+            value_at, length = pixels
+            view = memoryview(data)[value_at : value_at + length]
+            held = RawDataElement(
+                BaseTag(_PIXEL_DATA), None if self._implicit else self._pixel_vr,
+                length, view, value_at, self._implicit, True,  # type: ignore[arg-type]
+            )  # fmt: skip
+            ds = Dataset({**self._pixel_base, BaseTag(_PIXEL_DATA): held})
+            ds.file_meta = self._file_meta
+            if not series.pixels_pass(template, ds):
+                return None  # the dataset path gives the same verdict, with its checks
+            pixel_header = dicomfile.value_header(
+                _PIXEL_DATA, str(self._pixel_vr), length, self._implicit
+            )
+        elif template.pixels is not None:
+            return None
+        try:
+            reused = series.assemble(template, own, instance_uid, pixel_header=pixel_header)
+        except series.NotReusable:
+            return None
+        return Match(reused=reused, pixels=pixels, unsigned=self.unsigned)
+
     def reuse(self, data: memoryview | bytes, spans: dict[int, tuple[int, int]]) -> Match:
         """Write the matched file *data* from the template (raises as
         :func:`aidahub.deid.series.reuse` does)."""
+        if self._rules:
+            made = self._from_bytes(data, spans)
+            if made is not None:
+                return made
         template, implicit = self.template, self._implicit
         elements = dict(self._base)
         changed: list[int] = []

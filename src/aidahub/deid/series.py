@@ -53,6 +53,8 @@ __all__ = [
     "Context",
     "NotReusable",
     "Reused",
+    "assemble",
+    "pixels_pass",
     "SeriesMemo",
     "Template",
     "context_of",
@@ -293,7 +295,7 @@ def reuse(
     every_text = template.every_text  # the character set is part of the context
     for tag in changed:
         check_element(ds, tag, every_text=every_text)  # raises where damage() would
-    if incompleteness(ds) or not _pixels_pass(template, ds):
+    if incompleteness(ds) or not pixels_pass(template, ds):
         raise NotReusable
     out = template.cleaner.clean(ds, [t for t in changed if t != _PIXEL_DATA])
     own: dict[int, Pieces | None] = {}
@@ -310,9 +312,22 @@ def reuse(
         if piece is None:
             raise NotReusable
         own[tag] = piece
+    return assemble(template, own, _instance_uid(out), pixel_header=pixel_header)
+
+
+def assemble(
+    template: Template,
+    own: dict[int, Pieces | None],
+    instance_uid: str,
+    *,
+    pixel_header: bytes | None = None,
+) -> Reused:
+    """The output of a file of *template*'s context: *own* holds the pieces of each
+    per-instance element that changed (None: not written), *instance_uid* its output SOP
+    Instance UID; with *pixel_header* the pixels' value follows from the input (as in
+    :func:`reuse`)."""
     if pixel_header is not None:
         own[_PIXEL_DATA] = (pixel_header,)
-    instance_uid = _instance_uid(out)
     if not instance_uid:
         raise NotReusable
     uid_element = dicomfile.ui_element(_MEDIA_STORAGE_INSTANCE, instance_uid)
@@ -331,7 +346,7 @@ def reuse(
     )
 
 
-def _pixels_pass(template: Template, ds: Dataset) -> bool:
+def pixels_pass(template: Template, ds: Dataset) -> bool:
     """The checks of the pixels that differ: complete (as damage's truncation check
     says), and not excluded (as the exclusion's pixel checks say)."""
     if template.pixels is None:
