@@ -587,6 +587,12 @@ class _Worker:
         return plan
 
     def _process(self, path: Path, anchor: _Anchor | None) -> FileOutcome:
+        # The input's size and time are taken before it is read, so a file changed while
+        # it was handled is journaled as the older one and done again by --resume.
+        if self._lane is not None:
+            matched = self._from_bytes(path, anchor)  # its own status is from before it read
+            if matched is not None:
+                return matched
         try:
             stat = os.stat(path)
         except OSError as exc:
@@ -636,7 +642,10 @@ class _Worker:
             if match.pixels is not None:
                 offset, length = match.pixels
                 tail = _Tail(fd, offset, view[offset : offset + length], status)
-            return self._write_match(path, match, tail)
+            outcome = self._write_match(path, match, tail)
+            if outcome is not None:
+                outcome.size, outcome.mtime_ns = size, status.st_mtime_ns
+            return outcome
         finally:
             os.close(fd)
 
@@ -662,10 +671,6 @@ class _Worker:
         return FileOutcome(path, "written", "", target, output_size=written)
 
     def _deidentify(self, path: Path, anchor: _Anchor | None) -> FileOutcome:
-        if self._lane is not None:
-            matched = self._from_bytes(path, anchor)
-            if matched is not None:
-                return matched
         try:
             ds = dicomfile.read_file(path)
         except InvalidDicomError:
