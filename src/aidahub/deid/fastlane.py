@@ -112,6 +112,8 @@ class ByteTemplate:
         self._encoding = encoding
         self._meta_fixed = meta_fixed
         self.unsigned = unsigned
+        # The slots of the data set's elements (the file meta's are written anew).
+        self._instance_slots = tuple(s for s in steps if isinstance(s, _Slot) and s.tag >> 16 != 2)
         self._rules: dict[int, str] = {}
         self._pixel_vr = next(
             (s.vr for s in steps if isinstance(s, _Slot) and s.tag == _PIXEL_DATA), None
@@ -249,8 +251,8 @@ class ByteTemplate:
         if spans is None or self.template.every_text:
             return
         cleaner, output = self.template.cleaner, self.template.instance_output
-        for step in self._steps:
-            if not isinstance(step, _Slot) or step.tag >> 16 == 2 or step.tag == _PIXEL_DATA:
+        for step in self._instance_slots:
+            if step.tag == _PIXEL_DATA:
                 continue
             value_at, length = spans[step.tag]
             raw = RawDataElement(
@@ -311,13 +313,8 @@ class ByteTemplate:
         instance_uid = None
         pixel_header = None
         pixels = None
-        for step in self._steps:
-            if type(step) is bytes:
-                continue
-            assert isinstance(step, _Slot)
+        for step in self._instance_slots:
             tag = step.tag
-            if tag >> 16 == 2:
-                continue
             value_at, length = spans[tag]
             if tag == _PIXEL_DATA:
                 pixels = (value_at, length)
@@ -371,13 +368,8 @@ class ByteTemplate:
         changed: list[int] = []
         pixels: tuple[int, int] | None = None
         pixel_header: bytes | None = None
-        for step in self._steps:
-            if type(step) is bytes:
-                continue
-            assert isinstance(step, _Slot)
+        for step in self._instance_slots:
             tag = step.tag
-            if tag >> 16 == 2:
-                continue
             value_at, length = spans[tag]
             vr = None if implicit else step.vr
             value: bytes | memoryview | None
