@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -23,7 +23,7 @@ from aidahub.deid import batch, fastlane
 from aidahub.deid.keys import key_from_secret
 from aidahub.deid.profile import load_profile
 from tests.deid.planted import make_corpus
-from tests.deid.test_series import _Counting, _slice
+from tests.deid.test_series import REPRODUCIBLE, _Counting, _slice
 
 KEY = key_from_secret(b"aidahub fastlane test key, 32 by")
 
@@ -202,13 +202,7 @@ def fuzz_series(tmp_path_factory: pytest.TempPathFactory, ct: Dataset) -> tuple[
     return root / "in", second
 
 
-@settings(
-    max_examples=150,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(REPRODUCIBLE, max_examples=150)
 @given(
     edits=st.lists(
         st.tuples(
@@ -295,13 +289,7 @@ def _uid_file(lane: _Counting, name: str) -> str:
 _VALUE_BYTES = st.sampled_from(list(b"0123456789.+- \x00\\aZ") + [0x01, 0x1B, 0x7F, 0xE5])
 
 
-@settings(
-    max_examples=120,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(REPRODUCIBLE, max_examples=120)
 @given(
     tag=st.sampled_from([0x00080018, 0x00200013, 0x00200032, 0x00201041]),
     edits=st.lists(

@@ -194,13 +194,16 @@ def ct_series(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     return source, second.read_bytes()
 
 
-@settings(
-    max_examples=120,
+# Fuzz tests that run the same examples every time, slow as the engine is on each.
+REPRODUCIBLE = settings(
     derandomize=True,
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+
+@settings(REPRODUCIBLE, max_examples=120)
 @given(
     picks=st.lists(
         st.tuples(st.integers(min_value=0, max_value=64), st.binary(min_size=0, max_size=12)),

@@ -254,27 +254,35 @@ class ByteTemplate:
         for step in self._instance_slots:
             if step.tag == _PIXEL_DATA:
                 continue
-            value_at, length = spans[step.tag]
-            raw = RawDataElement(
-                BaseTag(step.tag), None if self._implicit else step.vr, length,
-                bytes(data[value_at : value_at + length]), value_at, self._implicit, True,
-            )  # fmt: skip
-            rule = cleaner.byte_rule(raw)
+            rule = cleaner.byte_rule(self._raw(data, spans, step))
             if rule is None:
                 continue
-            self._rules[step.tag] = rule
             try:
-                written = self._written(data, spans, step)
-            except Exception:  # noqa: BLE001 - the engine's path then writes it
-                written = None
-            if written is None or b"".join(written[0]) != b"".join(output[step.tag] or ()):
-                del self._rules[step.tag]
+                written = self._written(data, spans, step, rule)
+            except Exception:  # noqa: BLE001, S112 - no rule: the engine's path writes it
+                continue
+            if written is not None and b"".join(written[0]) == b"".join(output[step.tag] or ()):
+                self._rules[step.tag] = rule
+
+    def _raw(
+        self, data: memoryview | bytes, spans: dict[int, tuple[int, int]], step: _Slot
+    ) -> RawDataElement:
+        """The slot's element as pydicom reads it (its value copied out of *data*)."""
+        value_at, length = spans[step.tag]
+        return RawDataElement(
+            BaseTag(step.tag), None if self._implicit else step.vr, length,
+            bytes(data[value_at : value_at + length]), value_at, self._implicit, True,
+        )  # fmt: skip
 
     def _written(
-        self, data: memoryview | bytes, spans: dict[int, tuple[int, int]], step: _Slot
+        self,
+        data: memoryview | bytes,
+        spans: dict[int, tuple[int, int]],
+        step: _Slot,
+        rule: str | None,
     ) -> tuple[tuple[bytes, ...], str | None] | None:
-        """The output pieces of a per-instance element of a byte rule, and its remapped UID
-        (for a ``"uid"`` one); None when only the engine's path can tell.
+        """The output pieces of a per-instance element under its byte *rule*, and its
+        remapped UID (for a ``"uid"`` one); None when only the engine's path can tell.
 
         Raises
         ------
@@ -283,14 +291,10 @@ class ByteTemplate:
         """
         tag = step.tag
         value_at, length = spans[tag]
-        rule = self._rules.get(tag)
         if rule is None or not length:
             return None
-        value = bytes(data[value_at : value_at + length])
-        raw = RawDataElement(
-            BaseTag(tag), None if self._implicit else step.vr, length, value,
-            value_at, self._implicit, True,
-        )  # fmt: skip
+        raw = self._raw(data, spans, step)
+        value = bytes(raw.value or b"")
         if not converts(raw):
             return None  # the damage check would convert it: the engine's path does
         cleaner = self.template.cleaner
@@ -324,7 +328,7 @@ class ByteTemplate:
                     return None  # two objects with one instance UID: the engine sees both
                 continue
             try:
-                written = self._written(data, spans, step)
+                written = self._written(data, spans, step, self._rules.get(tag))
             except Exception:  # noqa: BLE001 - damage: the engine's verdict counts
                 return None
             if written is None:
